@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+# chapter_test.py: what `meson test` runs for one chapter on one CPU: boot the kernel,
+# judge its checkpoints (tools/checkpoints.py) and print the verdicts as TAP.
+"""Run one chapter kernel on one of its declared runs and report TAP.
+
+    tools/chapter_test.py chapters/01-detect-vmx --run haswell --kernel K --stub S
+    tools/chapter_test.py --list-runs chapters/01-detect-vmx
+
+Environment: HVT_TIMEOUT_MULTIPLIER scales every run's timeout (slow machines).
+The run's files (serial.log, emulator.log, bochsrc) stay in
+<kernel dir>/runs/<run>/ for reading after a failure.
+"""
+import argparse
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checkpoints  # noqa: E402
+import runner  # noqa: E402
+
+CONTEXT_LINES = 15
+
+
+def tap_line(n, result, prefix):
+    ok = "ok" if result.status in ("pass", "skip") else "not ok"
+    text = "%s %d - %s%s" % (ok, n, prefix, result.id)
+    if result.status == "skip":
+        text += " # SKIP %s" % result.message
+    elif result.message:
+        text += ": %s" % result.message
+    return text
+
+
+def diagnostics(run_result, kernel, run_dir, vmx_chapter):
+    """What a learner needs after a failure: the last lines printed and the emulator's errors."""
+    out = ["last %d lines on the serial console:" % CONTEXT_LINES]
+    lines = runner.symbolize(run_result.serial, kernel).splitlines()
+    out += ["  | " + line for line in lines[-CONTEXT_LINES:]] or ["  | (nothing)"]
+    if run_result.emulator_errors:
+        out.append("emulator error lines:")
+        out += ["  ! " + line for line in run_result.emulator_errors]
+    out.append("full logs: %s/serial.log and %s/emulator.log" % (run_dir, run_dir))
+    if vmx_chapter:
+        out.append("VMX timeline: tools/runner.py --vmx-trace --keep DIR %s, then read DIR/emulator.log"
+                   % kernel)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("chapter_dir")
+    ap.add_argument("--list-runs", action="store_true")
+    ap.add_argument("--run")
+    ap.add_argument("--kernel")
+    ap.add_argument("--stub")
+    args = ap.parse_args(argv)
+    try:
+        chapter = checkpoints.load_chapter(args.chapter_dir)
+    except checkpoints.DeclarationError as e:
+        print("Bail out! %s" % e)
+        return 1
+    if args.list_runs:
+        print("\n".join(r.name for r in chapter.runs))
+        return 0
+    run = next((r for r in chapter.runs if r.name == args.run), None)
+    if not run or not args.kernel or not args.stub:
+        print("Bail out! need --run (one of: %s), --kernel and --stub"
+              % ", ".join(r.name for r in chapter.runs))
+        return 1
+    try:
+        facts = checkpoints.load_cpu(run.cpu)
+    except checkpoints.DeclarationError as e:
+        print("Bail out! %s" % e)
+        return 1
+
+    multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
+    timeout = (run.timeout or chapter.timeout) * multiplier
+    run_dir = os.path.join(os.path.dirname(os.path.abspath(args.kernel)), "runs", run.name)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    nonce = runner.new_nonce()
+    cmdline = ("nonce=%s %s" % (nonce, run.cmdline)).strip()
+    emu = facts.get("emulator", "bochs")
+    try:
+        res = runner.run_kernel(args.kernel, args.stub, emu=emu, model=run.cpu,
+                                qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
+                                timeout=timeout, keep_dir=run_dir)
+    except runner.EmulatorMissing as e:
+        print("Bail out! %s" % e)
+        return 1
+
+    results = checkpoints.judge(chapter, run, facts, nonce, res)
+    print("TAP version 13")
+    print("1..%d" % len(results))
+    print("# chapter %s on %s (%s): %.2f s wall%s" % (
+        chapter.id, run.cpu, emu, res.wall_seconds,
+        ", %d emulated instructions" % res.tsc_at_end if emu == "bochs" and res.tsc_at_end else ""))
+    failed = False
+    for n, r in enumerate(results, 1):
+        print(tap_line(n, r, ""))
+        for d in r.details:
+            print("#   line: %s" % d)
+        failed |= r.status == "fail"
+    if failed:
+        for line in diagnostics(res, args.kernel, run_dir, "vmx" in chapter.requires):
+            print("# " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# runner.py: boots a chapter kernel in Bochs, QEMU (software) or QEMU+KVM and returns
+# its serial output and how the run ended. Every run is bounded and leaves no emulator behind.
+"""Boot a chapter kernel in an emulator.
+
+    tools/runner.py build/chapters/01-detect-vmx/ch01.elf            # Bochs, default model
+    tools/runner.py --emu qemu --cpu qemu64-intel KERNEL               # no VMX: QEMU software
+    tools/runner.py --model corei5_lynnfield_750 --timeout 30 KERNEL
+
+Each run gets its own temporary directory (ROM, bochsrc, logs), so runs can
+go in parallel. Bochs ignores SIGTERM: a run that times out gets SIGINT (Bochs
+drops into its debugger, which quits on end of input), then SIGKILL.
+"""
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mkrom  # noqa: E402
+
+TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_MODEL = "corei7_haswell_4770"
+DEFAULT_IPS = 5_000_000
+PACKAGES = {"bochs": "bochs bochs-term", "qemu": "qemu-system-x86", "addr2line": "binutils"}
+END_RE = re.compile(r"^@end nonce=(\S+) status=(\d+)(?: tsc=(\d+))?", re.M)
+# Bochs log lines worth showing: errors, panics and every VMX entry failure.
+BOCHS_ERROR_RE = re.compile(r"^\d+([ep])\[[^\]]*\]\s*(.*)$|VMFAIL|VMENTER FAIL|VMEXIT.*fail", re.I)
+
+
+class EmulatorMissing(Exception):
+    """The emulator is not installed; the message names the Debian package."""
+
+
+@dataclass
+class RunResult:
+    outcome: str                 # "finished", "timeout", "crashed", "error"
+    serial: str                  # what the kernel printed on COM1 (\r removed)
+    status: int = -1             # the kernel's own status from its "@end" line
+    end_nonce: str = ""
+    emulator_exit: int = 0
+    emulator_errors: list = field(default_factory=list)
+    wall_seconds: float = 0.0
+    tsc_at_end: int = 0          # Bochs with clock sync=none: emulated instructions
+    workdir: str = ""
+    message: str = ""
+
+    def describe(self):
+        if self.outcome == "finished":
+            return "kernel powered off with status %d" % self.status
+        if self.outcome == "timeout":
+            return "timeout: the kernel did not power off within %.0f s (hung?)" % self.wall_seconds
+        if self.outcome == "crashed":
+            return ("the emulator stopped (exit %d) before the kernel powered off: triple fault, "
+                    "emulator panic or crash" % self.emulator_exit)
+        return self.message or self.outcome
+
+
+def need(program, package_key):
+    path = shutil.which(program)
+    if not path:
+        raise EmulatorMissing("%s not found: install it with 'sudo apt-get install %s'"
+                              % (program, PACKAGES[package_key]))
+    return path
+
+
+def kvm_nested_available():
+    """True when /dev/kvm exists and the host CPU offers VMX to a KVM guest (nested)."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    try:
+        with open("/sys/module/kvm_intel/parameters/nested") as f:
+            return f.read().strip() in ("Y", "1")
+    except OSError:
+        return False
+
+
+def bochs_config(rom, serial, log, model, mem_mb, ips, vmx_trace, com2=None):
+    lines = [
+        "megs: %d" % mem_mb,
+        "romimage: file=%s" % rom,
+        "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=0" % (model, ips),
+        "clock: sync=none, time0=1",
+        "display_library: term",
+        "com1: enabled=1, mode=file, dev=%s" % serial,
+        "log: %s" % log,
+        "panic: action=fatal",
+        "error: action=report",
+        "info: action=ignore",
+        "debug: action=ignore" + (", cpu0=report" if vmx_trace else ""),
+        "speaker: enabled=0",
+        "mouse: enabled=0",
+        "private_colormap: enabled=0",
+    ]
+    if com2:
+        lines.append("com2: enabled=1, mode=%s, dev=%s" % com2)
+    return "\n".join(lines) + "\n"
+
+
+def _stop(proc):
+    """End an emulator and its process group: SIGINT first (Bochs), then SIGKILL."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGINT, 3), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r", "")
+    except OSError:
+        return ""
+
+
+def _follow(path, offset, out):
+    """Print what was appended to path since offset; return the new offset."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except OSError:
+        return offset
+    if data:
+        out.write(data.decode("utf-8", "replace").replace("\r", ""))
+        out.flush()
+    return offset + len(data)
+
+
+def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64",
+               cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
+               vmx_trace=False, show=None, keep_dir=None, com2=None):
+    """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to."""
+    emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
+    workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
+    os.makedirs(workdir, exist_ok=True)
+    rom, serial = os.path.join(workdir, "kernel.rom"), os.path.join(workdir, "serial.log")
+    emulog = os.path.join(workdir, "emulator.log")
+    try:
+        with open(kernel, "rb") as f:
+            kernel_bytes = f.read()
+        with open(stub, "rb") as f:
+            stub_bytes = f.read()
+        mods = []
+        for path, name in modules:
+            with open(path, "rb") as f:
+                mods.append((name, f.read()))
+        with open(rom, "wb") as f:
+            f.write(mkrom.build_rom(stub_bytes, kernel_bytes, cmdline, mem_mb, mods))
+    except (OSError, mkrom.RomError) as e:
+        return RunResult("error", "", message="cannot build the boot ROM: %s" % e, workdir=workdir)
+    open(serial, "wb").close()
+
+    env = dict(os.environ, TERM="dumb")
+    if emu == "bochs":
+        conf = os.path.join(workdir, "bochsrc")
+        with open(conf, "w") as f:
+            f.write(bochs_config(rom, serial, emulog, model, mem_mb, ips, vmx_trace, com2))
+        rc = os.path.join(workdir, "debugger.rc")
+        with open(rc, "w") as f:
+            f.write("c\nq\n")
+        argv = [emu_bin, "-q", "-f", conf, "-rc", rc]
+    else:
+        argv = [emu_bin, "-machine", "pc", "-m", str(mem_mb), "-bios", rom, "-display", "none",
+                "-serial", "file:" + serial, "-monitor", "none", "-no-reboot",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
+        argv += ["-enable-kvm", "-cpu", "host"] if emu == "kvm" else ["-cpu", qemu_cpu]
+        if com2:
+            argv += ["-serial", com2]
+    start = time.monotonic()
+    with open(os.path.join(workdir, "emulator.out"), "wb") as out:
+        proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        outcome, offset = None, 0
+        try:
+            while outcome is None:
+                try:
+                    proc.wait(0.05)
+                    outcome = "exited"
+                except subprocess.TimeoutExpired:
+                    pass
+                if show:
+                    offset = _follow(serial, offset, show)
+                if outcome is None and time.monotonic() - start > timeout:
+                    outcome = "timeout"
+        finally:
+            _stop(proc)
+    wall = time.monotonic() - start
+    if show:
+        _follow(serial, offset, show)
+    return _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+
+
+def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
+    serial = _read(serial_path)
+    log = _read(emulog) + _read(os.path.join(workdir, "emulator.out"))
+    errors = [line.strip() for line in log.splitlines()
+              if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line]
+    res = RunResult("timeout", serial, emulator_exit=exit_code or 0, emulator_errors=errors[-20:],
+                    wall_seconds=wall, workdir=workdir)
+    ends = END_RE.findall(serial)
+    if ends:
+        res.end_nonce, status, tsc = ends[-1]
+        res.status, res.tsc_at_end = int(status), int(tsc or 0)
+        res.outcome = "finished"
+    elif outcome != "timeout":
+        res.outcome = "crashed"
+    return res
+
+
+def symbolize(text, kernel):
+    """Append function names to the "bt #N 0xADDR" lines of a panic (addr2line, binutils)."""
+    addrs = re.findall(r"bt #\S+ 0x([0-9a-f]+)", text)
+    tool = shutil.which("addr2line")
+    if not addrs or not tool:
+        return text
+    try:
+        out = subprocess.run([tool, "-f", "-s", "-e", kernel] + ["0x" + a for a in addrs],
+                             capture_output=True, text=True, timeout=10).stdout.split("\n")
+    except (OSError, subprocess.TimeoutExpired):
+        return text
+    names = {a: "%s (%s)" % (out[2 * i], out[2 * i + 1]) for i, a in enumerate(addrs)
+             if 2 * i + 1 < len(out)}
+    return re.sub(r"(bt #\S+ 0x([0-9a-f]+))(.*)", lambda m: m.group(1) + m.group(3) + "  "
+                  + names.get(m.group(2), ""), text)
+
+
+def new_nonce():
+    return secrets.token_hex(8)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("kernel", help="chapter kernel ELF, e.g. build/chapters/01-detect-vmx/ch01.elf")
+    ap.add_argument("--stub", help="romstub.bin (default: next to the build's common/)")
+    ap.add_argument("--emu", choices=["bochs", "qemu", "kvm", "auto"], default="bochs")
+    ap.add_argument("--model", default=DEFAULT_MODEL, help="Bochs CPU model")
+    ap.add_argument("--cpu", default="qemu64", help="QEMU -cpu value (software emulation)")
+    ap.add_argument("--cmdline", default="", help="extra kernel command line")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE[=NAME]")
+    ap.add_argument("--mem", type=int, default=128, help="RAM in MiB")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--ips", type=int, default=DEFAULT_IPS, help="Bochs instructions per second")
+    ap.add_argument("--vmx-trace", action="store_true", help="Bochs: log VMX events (cpu0 debug)")
+    ap.add_argument("--keep", metavar="DIR", help="keep ROM, config and logs in DIR")
+    ap.add_argument("--quiet", action="store_true", help="do not echo the serial console")
+    args = ap.parse_args(argv)
+    stub = args.stub or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(args.kernel)))), "common", "romstub.bin")
+    emu = args.emu
+    if emu == "auto":
+        emu = "kvm" if kvm_nested_available() else "bochs"
+    cmdline = ("nonce=%s %s" % (new_nonce(), args.cmdline)).strip()
+    modules = [(p.partition("=")[0], p.partition("=")[2] or os.path.basename(p)) for p in args.module]
+    try:
+        res = run_kernel(args.kernel, stub, emu, args.model, args.cpu, cmdline, modules, args.mem,
+                         args.timeout, args.ips, args.vmx_trace,
+                         show=None if args.quiet else sys.stdout, keep_dir=args.keep)
+    except EmulatorMissing as e:
+        print("runner: %s" % e, file=sys.stderr)
+        return 127
+    if "bt #" in res.serial:
+        print("\n-- backtrace with function names --")
+        print("\n".join(line for line in symbolize(res.serial, args.kernel).splitlines()
+                        if "bt #" in line))
+    print("\n-- runner: %s (%.2f s wall%s) --" % (res.describe(), res.wall_seconds,
+          ", %d emulated instructions" % res.tsc_at_end if emu == "bochs" else ""), file=sys.stderr)
+    for line in res.emulator_errors:
+        print("   emulator: %s" % line, file=sys.stderr)
+    if not args.keep:
+        shutil.rmtree(res.workdir, ignore_errors=True)
+    return 0 if res.outcome == "finished" and res.status == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
