@@ -146,8 +146,11 @@ def _follow(path, offset, out):
 
 def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64",
                cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
-               vmx_trace=False, show=None, keep_dir=None, com2=None):
-    """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to."""
+               vmx_trace=False, show=None, keep_dir=None, com2=None, extra_args=(), stop=None):
+    """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to.
+    com2: Bochs (mode, dev) or a QEMU -serial value; extra_args: more emulator arguments
+    (QEMU only, e.g. its own gdb stub: "-gdb tcp:...", "-S"); stop: a threading.Event that
+    ends the run early (another thread, e.g. a debugging session, decides)."""
     emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
     workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -186,6 +189,7 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
         argv += ["-enable-kvm", "-cpu", "host"] if emu == "kvm" else ["-cpu", qemu_cpu]
         if com2:
             argv += ["-serial", com2]
+        argv += list(extra_args)
     start = time.monotonic()
     with open(os.path.join(workdir, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
@@ -200,7 +204,8 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                     pass
                 if show:
                     offset = _follow(serial, offset, show)
-                if outcome is None and time.monotonic() - start > timeout:
+                if outcome is None and (time.monotonic() - start > timeout
+                                        or (stop is not None and stop.is_set())):
                     outcome = "timeout"
         finally:
             _stop(proc)
