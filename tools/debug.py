@@ -139,8 +139,13 @@ def session_script(path, gdbinit, port, qemu_gdbstub):
 
 
 def default_stub(kernel):
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(kernel)))),
-                        "common", "romstub.bin")
+    """The build's common/romstub.bin: the nearest one above the kernel's directory."""
+    d = os.path.dirname(os.path.abspath(kernel))
+    while True:
+        path = os.path.join(d, "common", "romstub.bin")
+        if os.path.exists(path) or os.path.dirname(d) == d:
+            return path
+        d = os.path.dirname(d)
 
 
 class Session:
