@@ -35,6 +35,8 @@
 
 #define UART_IER 1
 #define UART_MCR 4
+#define UART_LSR 5
+#define LSR_TX_EMPTY 0x40            /* TEMT: holding and shift registers both empty */
 #define IER_RX_AVAILABLE 0x01
 #define MCR_DTR_RTS_OUT2 0x0b        /* OUT2 gates the UART's IRQ line on PCs */
 
@@ -273,21 +275,23 @@ static void stop_here(int signal, bool quiet)
     asm volatile("int3" ::: "memory");
 }
 
-/* A byte from gdb while the kernel runs: Ctrl-C, or the first packet of a late attach. */
-static void poll_gdb(void)
+/*
+ * A byte from gdb while the kernel runs: 0x03 is Ctrl-C; a '$' begins the first
+ * packet of a gdb that attaches now (gdb=run). Returns 0, or 1 to stop and report
+ * SIGINT, or 2 to stop quietly (gdb asks why itself).
+ */
+static int poll_gdb(void)
 {
     while (serial_can_read(GDB_PORT)) {
         int c = inb(GDB_PORT);
-        if (c == 0x03) {
-            stop_here(GDB_SIGINT, false);
-            return;
-        }
-        if (c == '$') {                             /* gdb=run: gdb attaches now */
+        if (c == 0x03)
+            return 1;
+        if (c == '$') {
             gs.pending_dollar = true;
-            stop_here(GDB_SIGINT, true);
-            return;
+            return 2;
         }
     }
+    return 0;
 }
 
 /* ---- the stop loop ---- */
@@ -539,11 +543,12 @@ static void on_debug(struct trap_frame *f)
     stop(f, GDB_SIGTRAP, false, false);
 }
 
+/* The NMI interrupted the kernel where it was: gdb sees exactly that place. */
 static void on_nmi(struct trap_frame *f)
 {
-    (void)f;
-    if (gs.attached && !gs.in_stub && !gs.guest_running)
-        poll_gdb();
+    int why = gs.attached && !gs.in_stub && !gs.guest_running ? poll_gdb() : 0;
+    if (why)
+        stop(f, GDB_SIGINT, false, why == 2);
 }
 
 static int signal_for(uint64_t vector)
@@ -635,6 +640,9 @@ void gdbstub_exit(int status)
     out.overflow = false;
     reply_str(&out, s);
     send_packet(&out);
+    /* Power-off follows at once: let the last byte leave the UART first. */
+    while (!(inb(GDB_PORT + UART_LSR) & LSR_TX_EMPTY))
+        cpu_relax();
     gs.attached = false;                            /* gdb closes the connection now */
 }
 
@@ -652,5 +660,7 @@ void gdbstub_guest_exit(void)
         return;
     gs.guest_running = false;
     ctrl_c_route(true);
-    poll_gdb();
+    int why = poll_gdb();
+    if (why)
+        stop_here(GDB_SIGINT, why == 2);
 }

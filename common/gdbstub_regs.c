@@ -315,10 +315,11 @@ static void monitor_vmx(void)
         gdb_console("not in VMX operation (VMPTRST raised #UD)\n");
         return;
     }
-    gdb_console("VMX root operation, current VMCS %s0x%lx\n",
-                vmcs == ~0ull ? "none: " : "", vmcs);
-    if (vmcs == ~0ull)
+    if (vmcs == ~0ull) {
+        gdb_console("VMX root operation, no current VMCS (VMPTRST gives all ones)\n");
         return;
+    }
+    gdb_console("VMX root operation, current VMCS 0x%lx\n", vmcs);
     for (size_t i = 0; i < ARRAY_SIZE(vmx_fields); i++) {
         uint64_t v;
         if (vmread_safe(vmx_fields[i].encoding, &v))

@@ -119,18 +119,20 @@ def parse(serial_text, log_text, trace_text=""):
         m = KERNEL_RE.match(line.strip())
         if m:
             events.append(kernel_event(int(m.group(1)), m.group(2), m.group(3)))
+    for line in trace_text.splitlines():
+        m = INSN_RE.match(line.strip())
+        if m:
+            events.append(Event(int(m.group(1)), "insn", "%s: %s" % (m.group(2).lstrip("0") or "0",
+                                                                      m.group(3))))
     for line in log_text.splitlines():
         m = BOCHS_RE.match(line.strip())
         if m:
             e = bochs_event(int(m.group(1)), m.group(2), m.group(3).strip())
             if e:
                 events.append(e)
-    for line in trace_text.splitlines():
-        m = INSN_RE.match(line.strip())
-        if m:
-            events.append(Event(int(m.group(1)), "insn", "%s: %s" % (m.group(2).lstrip("0") or "0",
-                                                                      m.group(3))))
-    events.sort(key=lambda e: e.tick)       # stable: same-tick lines keep their file order
+    # Stable sort: at the same tick the kernel's line, then the instruction, then what
+    # Bochs logged while executing it (a VM exit is logged at the tick of its cause).
+    events.sort(key=lambda e: e.tick)
     _annotate(events)
     return events
 
@@ -178,7 +180,7 @@ def render(events, show_tsc=False):
             text = "  " + e.text
         else:
             text = e.text
-        if e.failed and not text.lstrip().startswith("!!") and "!!" not in text:
+        if e.failed and not text.lstrip().startswith("!!"):
             text = "!! " + text.lstrip()
         lines.append(("[%11d] " % e.tick if show_tsc else "") + text)
     return lines
