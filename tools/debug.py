@@ -6,6 +6,7 @@
     tools/debug.py build/chapters/01-detect-vmx/ch01.elf            # Bochs, kernel stub
     tools/debug.py --emu qemu KERNEL                                 # QEMU, kernel stub
     tools/debug.py --emu qemu --qemu-gdbstub KERNEL                  # QEMU's own stub
+    tools/debug.py --bochs-debugger KERNEL                           # Bochs' own debugger
     tools/debug.py --write-gdbinit OUT KERNEL                        # the build step
     (or: ninja -C build gdb-ch01, qemu-gdb-ch01)
 
@@ -19,12 +20,15 @@ this terminal stops the emulator.
 import argparse
 import os
 import select
+import shutil
+import subprocess
 import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mkrom  # noqa: E402
 import runner  # noqa: E402
 
 SESSION_TIMEOUT = 4 * 3600          # an interactive session still ends, never leaks an emulator
@@ -202,6 +206,27 @@ class Session:
         return self.result
 
 
+def bochs_debugger(kernel, stub, model, cmdline, run_dir, rc=None):
+    """Bochs with its own debugger prompt in this terminal (vmexitbp, show "cpu0.VMX", trace on)."""
+    bochs = runner.need("bochs", "bochs")
+    with open(kernel, "rb") as k, open(stub, "rb") as s:
+        rom = mkrom.build_rom(s.read(), k.read(), "nonce=%s %s" % (runner.new_nonce(), cmdline),
+                              128, [])
+    with open(os.path.join(run_dir, "kernel.rom"), "wb") as f:
+        f.write(rom)
+    with open(os.path.join(run_dir, "bochsrc"), "w") as f:
+        f.write(runner.bochs_config("kernel.rom", "serial.log", "emulator.log", model, 128,
+                                    runner.DEFAULT_IPS, True))
+    print("== Bochs debugger: %s on %s ==\n"
+          "The console goes to %s/serial.log (tail -f it), VMX events to emulator.log.\n"
+          "Useful: vmexitbp, c, show \"cpu0.VMX\", r, sreg, x /4gx ADDR, u /10, trace on, s, q\n"
+          % (os.path.basename(kernel), model, os.path.relpath(run_dir)), flush=True)
+    argv = [bochs, "-q", "-f", "bochsrc"] + (["-rc", os.path.abspath(rc)] if rc else [])
+    env = dict((k, v) for k, v in os.environ.items() if k != "MALLOC_PERTURB_")
+    env.setdefault("TERM", "xterm")
+    return subprocess.call(argv, cwd=run_dir, env=env)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("kernel", help="chapter kernel ELF, e.g. build/chapters/01-detect-vmx/ch01.elf")
@@ -216,6 +241,9 @@ def main(argv=None):
     ap.add_argument("--gdbinit", help="the chapter's gdb init file (default: KERNEL minus .elf "
                     "plus .gdbinit, written if missing)")
     ap.add_argument("--write-gdbinit", metavar="OUT", help="only write the gdb init file")
+    ap.add_argument("--bochs-debugger", action="store_true",
+                    help="no gdb: run Bochs with its own debugger in this terminal")
+    ap.add_argument("--rc", help="with --bochs-debugger: a file of debugger commands to run first")
     args = ap.parse_args(argv)
 
     if args.write_gdbinit:
@@ -225,7 +253,11 @@ def main(argv=None):
     if not os.path.exists(gdbinit):
         write_gdbinit(gdbinit, args.kernel)
     run_dir = os.path.join(os.path.dirname(os.path.abspath(args.kernel)), "runs", "debug")
+    shutil.rmtree(run_dir, ignore_errors=True)
     os.makedirs(run_dir, exist_ok=True)
+    if args.bochs_debugger:
+        return bochs_debugger(args.kernel, args.stub or default_stub(args.kernel), args.model,
+                              args.cmdline, run_dir, args.rc)
     session = Session(args.kernel, args.stub or default_stub(args.kernel), args.emu, args.model,
                       args.cpu, args.cmdline, args.qemu_gdbstub, args.port, keep_dir=run_dir,
                       show=sys.stdout)
