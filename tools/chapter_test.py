@@ -89,7 +89,8 @@ def main(argv=None):
         print("Bail out! %s" % e)
         return 1
 
-    results = checkpoints.judge(chapter, run, facts, nonce, res)
+    results = checkpoints.judge(chapter, run, facts, nonce, res,
+                                console=runner.symbolize(res.serial, args.kernel))
     print("TAP version 13")
     print("1..%d" % len(results))
     print("# chapter %s on %s (%s): %.2f s wall%s" % (
