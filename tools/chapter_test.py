@@ -73,6 +73,7 @@ def main(argv=None):
     except checkpoints.DeclarationError as e:
         print("Bail out! %s" % e)
         return 1
+    facts.update(run.facts)
 
     multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
     timeout = (run.timeout or chapter.timeout) * multiplier
@@ -84,7 +85,7 @@ def main(argv=None):
     try:
         res = runner.run_kernel(args.kernel, args.stub, emu=emu, model=run.cpu,
                                 qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                                timeout=timeout, keep_dir=run_dir)
+                                timeout=timeout, keep_dir=run_dir, boot=run.boot)
     except runner.EmulatorMissing as e:
         print("Bail out! %s" % e)
         return 1

@@ -40,6 +40,8 @@ class Run:
     timeout: float = 0.0
     status: int = -1             # expected end status; -1: 0, or 3 when the CPU lacks requires
     outcome: str = "finished"    # "timeout" for a run that must hang (tests of the tools)
+    boot: str = "rom"            # "rom" (our boot ROM) or "grub" (BIOS + GRUB ISO)
+    facts: dict = field(default_factory=dict)   # facts this run changes, e.g. what a BIOS set
 
 
 @dataclass
@@ -80,7 +82,8 @@ def load_chapter(directory):
         if key not in ch:
             raise DeclarationError("%s: [chapter] needs '%s'" % (path, key))
     runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), r.get("modules", []),
-                float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"))
+                float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"),
+                r.get("boot", "rom"), dict(r.get("facts", {})))
             for r in data.get("run", [])]
     cps = []
     for c in data.get("checkpoint", []):
