@@ -85,6 +85,7 @@ def main(argv=None):
     except checkpoints.DeclarationError as e:
         print("Bail out! %s" % e)
         return 1
+    facts.update(run.facts)
 
     multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
     timeout = (run.timeout or chapter.timeout) * multiplier
@@ -96,12 +97,13 @@ def main(argv=None):
     try:
         res = runner.run_kernel(args.kernel, args.stub, emu=emu, model=run.cpu,
                                 qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                                timeout=timeout, keep_dir=run_dir)
+                                timeout=timeout, keep_dir=run_dir, boot=run.boot)
     except runner.EmulatorMissing as e:
         print("Bail out! %s" % e)
         return 1
 
-    results = checkpoints.judge(chapter, run, facts, nonce, res)
+    results = checkpoints.judge(chapter, run, facts, nonce, res,
+                                console=runner.symbolize(res.serial, args.kernel))
     print("TAP version 13")
     print("1..%d" % len(results))
     print("# chapter %s on %s (%s): %.2f s wall%s" % (
