@@ -82,8 +82,10 @@ def kernel_event(tick, insn, rest):
     failed = rc != 0
     if rc > 0:
         text += "  !! %s" % RC_TEXT.get(rc, "rc=%d" % rc)
-    elif rc < 0:
-        text += "  !! faulted: %s" % ("#UD" if rc == -6 else "#GP" if rc == -13 else "vector %d" % -rc)
+    if rc == 3:                          # chapter 02's VMX_FAULT: the instruction raised an exception
+        vector = _num(f.get("vector", ""))
+        text = text.replace("  !! rc=3", "") + "  !! faulted: %s" % (
+            {6: "#UD", 13: "#GP"}.get(vector, "vector %s" % vector))
     if "error" in f and _num(f["error"]):
         err = _num(f["error"])
         text += ", VM-instruction error %d: %s" % (err, vmx_names.instruction_error(err))

@@ -15,7 +15,8 @@
  *   addr=   a physical address (VMXON, VMCLEAR, VMPTRLD)
  *   field=  a VMCS field encoding (VMREAD, VMWRITE): the tool prints its name
  *   value=  the value written or read
- *   rc=     0 success, 1 VMfailInvalid, 2 VMfailValid, or -<vector> if it faulted
+ *   rc=     0 success, 1 VMfailInvalid, 2 VMfailValid, 3 faulted (chapter 02's
+ *           enum vmx_status), with vector= the exception (6 #UD, 13 #GP)
  *   error=  the VM-instruction error after VMfailValid: the tool prints its meaning
  * The TSC lets the tool put the line among Bochs' log lines (with clock: sync=none
  * Bochs' TSC counts the same ticks as its log).

@@ -89,6 +89,10 @@ class TimelineTest(unittest.TestCase):
         self.assertIn("GUEST_TR_AR_BYTES = 0x83", summ)
         self.assertNotIn("GUEST_RIP", summ.split("last written as:")[1])
 
+    def test_a_faulting_instruction_is_a_failure(self):
+        events = vmx_trace.parse("vmxtrace tsc=5 VMXON addr=0x1000 rc=3 vector=6\n", "")
+        self.assertEqual(vmx_trace.render(events), ["!! VMXON     0x1000  !! faulted: #UD"])
+
     def test_no_timestamps_unless_asked(self):
         self.assertNotIn("[", "".join(l for l in self.lines if "VMXON" in l))
         self.assertTrue(vmx_trace.render(self.events, show_tsc=True)[0].startswith("[        100]"))
