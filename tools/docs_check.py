@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+# docs_check.py: the docs test suite's checks: both editions complete, translations not stale,
+# no broken link or code reference, diagrams up to date, and the rendered site whole.
+"""Check the book (docs/ and docs/zh/).
+
+    tools/docs_check.py editions        pages of one edition that the other lacks
+    tools/docs_check.py translations    Chinese pages whose English source changed since
+    tools/docs_check.py links           links, file names and functions() the pages name
+    tools/docs_check.py diagrams BUILD  committed SVGs equal to those rendered from their sources
+    tools/docs_check.py site SITE       the rendered site: every page in both editions, no dead href
+    tools/docs_check.py stamp docs/zh/PAGE.md ...   record that PAGE now translates its source
+
+Each check prints one line per problem and exits 1 if there is any.
+"""
+import argparse
+import html.parser
+import os
+import re
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import docs_lib  # noqa: E402
+from docs_lib import REPO  # noqa: E402
+
+
+def check_editions(repo=REPO):
+    problems = []
+    en = docs_lib.english_pages(repo)
+    zh = docs_lib.chinese_pages(repo)
+    for page in en:
+        if docs_lib.zh_path(page) not in zh:
+            problems.append("%s: no Chinese edition (%s)" % (page, docs_lib.zh_path(page)))
+    for page in zh:
+        if docs_lib.en_path(page) not in en:
+            problems.append("%s: no English page %s" % (page, docs_lib.en_path(page)))
+    return problems
+
+
+def check_translations(repo=REPO):
+    problems = []
+    for page in docs_lib.chinese_pages(repo):
+        source = docs_lib.en_path(page)
+        header = docs_lib.zh_header(docs_lib.read(page, repo))
+        if not header:
+            problems.append("%s: first line must be <!-- source: %s sha256:... --> "
+                            "(tools/docs_check.py stamp %s)" % (page, source, page))
+            continue
+        if header[0] != source:
+            problems.append("%s: header names %s, expected %s" % (page, header[0], source))
+            continue
+        if not os.path.exists(os.path.join(repo, source)):
+            continue            # reported by the editions check
+        if docs_lib.source_hash(docs_lib.read(source, repo)) != header[1]:
+            problems.append(
+                "%s: stale: %s changed after this translation. See what changed with\n"
+                "    git diff $(git log -1 --format=%%H -- %s) -- %s\n"
+                "  then update the translation and run tools/docs_check.py stamp %s"
+                % (page, source, page, source, page))
+    return problems
+
+
+def check_page_links(page, text, index, anchor_cache):
+    """Problems with the links and code references of one page."""
+    problems = []
+    base = os.path.dirname(page)
+    top = {p.split("/")[0] for p in index.files | index.dirs}
+    for n, is_image, target in docs_lib.links(text):
+        if docs_lib.is_external(target):
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = os.path.normpath(os.path.join(base, urllib.parse.unquote(path))) if path else page
+        where = "%s:%d" % (page, n)
+        if resolved.startswith(".."):
+            problems.append("%s: link %s leaves the repository" % (where, target))
+            continue
+        if not index.exists(resolved):
+            problems.append("%s: link to %s: no such file or directory (%s)" % (where, target, resolved))
+            continue
+        if anchor and resolved.endswith(".md"):
+            if resolved not in anchor_cache:
+                anchor_cache[resolved] = docs_lib.anchors(docs_lib.read(resolved, index.repo))
+            if anchor not in anchor_cache[resolved]:
+                problems.append("%s: link %s: %s has no heading with anchor #%s"
+                                % (where, target, resolved, anchor))
+    for n, span in docs_lib.code_spans(text):
+        where = "%s:%d" % (page, n)
+        m = docs_lib.FUNC_RE.match(span)
+        if m:
+            if not index.function(m.group(1)) and m.group(1) not in docs_lib.EXTERNAL_FUNCTIONS:
+                problems.append("%s: `%s`: no such function, macro or label in the C, assembly or "
+                                "Python sources" % (where, span))
+            continue
+        if docs_lib.PLACEHOLDER_RE.search(span) or not docs_lib.PATH_RE.match(span):
+            continue
+        if "/" in span.rstrip("/"):
+            if span.split("/")[0] in top and not index.exists(span):
+                problems.append("%s: `%s`: no such file or directory in the repository" % (where, span))
+        elif docs_lib.BARE_FILE_RE.match(span) and span not in docs_lib.EXTERNAL_NAMES:
+            if not index.by_name.get(span):
+                problems.append("%s: `%s`: no file of that name in the repository" % (where, span))
+    return problems
+
+
+def check_links(repo=REPO):
+    index = docs_lib.RepoIndex(repo)
+    problems, cache = [], {}
+    pages = docs_lib.english_pages(repo) + docs_lib.chinese_pages(repo)
+    pages += [p for p in ("README.md",) if os.path.exists(os.path.join(repo, p))]
+    for page in pages:
+        problems += check_page_links(page, docs_lib.read(page, repo), index, cache)
+    return problems
+
+
+def check_diagrams(build, repo=REPO):
+    """Every SVG in docs/diagrams/ that has a source must equal the one the build rendered."""
+    problems = []
+    src_dir = os.path.join(repo, "docs", "diagrams")
+    rendered = os.path.join(build, "diagrams")
+    for name in sorted(os.listdir(src_dir)):
+        if not name.endswith(".svg"):
+            continue
+        stem = name[:-4]
+        if not any(os.path.exists(os.path.join(d, stem + ".dot")) for d in (src_dir, rendered)):
+            continue            # a hand-written SVG: it is its own source
+        new = os.path.join(rendered, name)
+        if not os.path.exists(new):
+            problems.append("docs/diagrams/%s: not rendered by the build (run ninja -C BUILD docs)" % name)
+            continue
+        with open(os.path.join(src_dir, name), "rb") as a, open(new, "rb") as b:
+            if a.read() != b.read():
+                problems.append("docs/diagrams/%s differs from what its source renders to: "
+                                "cp %s docs/diagrams/" % (name, os.path.relpath(new)))
+    for name in sorted(os.listdir(rendered)) if os.path.isdir(rendered) else []:
+        if name.endswith(".svg") and not os.path.exists(os.path.join(src_dir, name)):
+            problems.append("docs/diagrams/%s: rendered but not committed: cp %s docs/diagrams/"
+                            % (name, os.path.relpath(os.path.join(rendered, name))))
+    return problems
+
+
+class _Hrefs(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        for key in ("href", "src"):
+            if a.get(key) and (tag != "link" or key == "href"):
+                self.refs.append(a[key])
+
+
+def check_site(site, repo=REPO):
+    """Every page of both editions rendered, and every relative href/src of every HTML file of
+    the site points to an existing file (and anchor, within the site's own pages)."""
+    problems = []
+    for edition, pages, prefix in (("en", docs_lib.english_pages(repo), "docs/"),
+                                   ("zh", docs_lib.chinese_pages(repo), "docs/zh/")):
+        for page in pages:
+            name = page[len(prefix):-3] + ".html"
+            out = os.path.join(site, name) if edition == "en" else os.path.join(site, "zh", name)
+            if not os.path.exists(out):
+                problems.append("%s: not rendered (%s missing)" % (page, out))
+    for sub in ("index.html", "search.html", "searchindex.js", "zh/index.html", "zh/searchindex.js"):
+        if not os.path.exists(os.path.join(site, sub)):
+            problems.append("site: %s missing" % sub)
+    parsed = {}
+
+    def parse(path):
+        if path not in parsed:
+            p = _Hrefs()
+            with open(path, encoding="utf-8") as f:
+                p.feed(f.read())
+            parsed[path] = p
+        return parsed[path]
+
+    for root, _, files in os.walk(site):
+        for f in sorted(files):
+            if not f.endswith(".html"):
+                continue
+            path = os.path.join(root, f)
+            for ref in parse(path).refs:
+                if docs_lib.is_external(ref) or ref.startswith("//"):
+                    continue
+                target, _, anchor = urllib.parse.unquote(ref).partition("#")
+                dest = os.path.normpath(os.path.join(root, target)) if target else path
+                if not os.path.exists(dest):
+                    problems.append("%s: dead link %s" % (os.path.relpath(path, site), ref))
+                elif anchor and dest.endswith(".html") and anchor not in parse(dest).ids:
+                    problems.append("%s: link %s: no id %s in %s"
+                                    % (os.path.relpath(path, site), ref, anchor, os.path.relpath(dest, site)))
+    return problems
+
+
+def stamp_pages(pages, repo=REPO):
+    for page in pages:
+        page = os.path.relpath(os.path.abspath(page), repo)
+        source = docs_lib.en_path(page)
+        text = docs_lib.read(page, repo)
+        digest = docs_lib.source_hash(docs_lib.read(source, repo))
+        with open(os.path.join(repo, page), "w", encoding="utf-8") as f:
+            f.write(docs_lib.stamp(text, source, digest))
+        print("%s: translates %s sha256:%s" % (page, source, digest[:12]))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("check", choices=["editions", "translations", "links", "diagrams", "site", "stamp"])
+    ap.add_argument("args", nargs="*")
+    ap.add_argument("--repo", default=REPO)
+    a = ap.parse_args(argv)
+    if a.check == "stamp":
+        stamp_pages(a.args, a.repo)
+        return 0
+    if a.check in ("diagrams", "site") and len(a.args) != 1:
+        ap.error("%s needs one directory" % a.check)
+    problems = {
+        "editions": lambda: check_editions(a.repo),
+        "translations": lambda: check_translations(a.repo),
+        "links": lambda: check_links(a.repo),
+        "diagrams": lambda: check_diagrams(a.args[0], a.repo),
+        "site": lambda: check_site(a.args[0], a.repo),
+    }[a.check]()
+    for p in problems:
+        print(p)
+    print("docs_check %s: %d problem(s)" % (a.check, len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
