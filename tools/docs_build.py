@@ -68,7 +68,8 @@ def chapter_graph(repo=REPO):
              '  edge [color="#4a6fa5", arrowsize=0.7];',
              '  common [label="common/\\nboot, console, traps, memory, checkpoints", fillcolor="#f3f3f3", color="#777777"];']
     for d, title, files, _ in chapters:
-        lib = ("libch%s: %s" % (d[:2], " ".join(files))) if files else "main.c only"
+        rows = [" ".join(files[i:i + 3]) for i in range(0, len(files), 3)]
+        lib = ("libch%s: %s" % (d[:2], "\\n".join(rows))) if files else "main.c only"
         lines.append('  ch%s [label="%s %s\\n%s"];' % (d[:2], d[:2], title.replace('"', "'"), lib))
     for node, deps in sorted(direct.items()):
         implied = set()

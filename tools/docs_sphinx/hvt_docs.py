@@ -12,6 +12,7 @@
 import os
 import posixpath
 import re
+import shutil
 import sys
 
 from docutils import nodes
@@ -63,6 +64,11 @@ def page_url(app, docname, path, anchor):
     return up(docname) + target + ("#" + anchor if anchor else "")
 
 
+def static_url(app, docname, path):
+    """Files of docs/diagrams/ are copied into the English site as they are (diagrams/NAME)."""
+    return up(docname) + ("../" if app.config.hvt_docs_prefix == "docs/zh" else "") + path[len("docs/"):]
+
+
 def on_config_inited(app, config):
     config.html_title = LABELS[edition(app)]["title"]
     config.project = config.html_title
@@ -111,6 +117,8 @@ def on_missing_reference(app, env, node, contnode):
         return None
     if path.endswith(".md") and path.startswith("docs/"):
         uri = page_url(app, docname, path, anchor)
+    elif path.startswith("docs/diagrams/") and path in index.files:
+        uri = static_url(app, docname, path)
     else:
         uri = source_url(app, docname, path)
     ref = nodes.reference("", "", internal=False, refuri=uri)
@@ -154,6 +162,8 @@ def on_build_finished(app, exc):
                     open(os.path.join(app.outdir, "index.html"), "w", encoding="utf-8") as g:
                 g.write(f.read())
         if app.config.hvt_write_sources:
+            shutil.copytree(os.path.join(app.srcdir, "diagrams"), os.path.join(app.outdir, "diagrams"),
+                            dirs_exist_ok=True)
             source_pages.write(os.path.join(app.outdir, app.config.hvt_source_url), app.config.hvt_repo)
 
 

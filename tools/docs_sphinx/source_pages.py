@@ -10,7 +10,7 @@ import docs_lib  # noqa: E402
 
 SOURCE_DIRS = ("chapters", "common", "tools", "tests", "grading", "guests", ".ci")
 TEXT_NAMES = ("run", "meson.build", "tutorial", ".gitignore")
-TEXT_EXTS = (".c", ".h", ".S", ".ld", ".py", ".toml", ".build", ".md", ".sh", ".txt", ".dot", ".cfg")
+TEXT_EXTS = (".svg", ".c", ".h", ".S", ".ld", ".py", ".toml", ".build", ".md", ".sh", ".txt", ".dot", ".cfg")
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -52,7 +52,8 @@ def write(site, repo):
     root = site
     shutil.rmtree(root, ignore_errors=True)
     index = docs_lib.RepoIndex(repo)
-    files = sorted(f for f in index.files if (f.split("/")[0] in SOURCE_DIRS or "/" not in f)
+    files = sorted(f for f in index.files
+                   if (f.split("/")[0] in SOURCE_DIRS or "/" not in f or f.startswith("docs/diagrams/"))
                    and (f.endswith(TEXT_EXTS) or os.path.basename(f) in TEXT_NAMES))
     dirs = {""}
     for f in files:
