@@ -6,6 +6,7 @@
     tools/docs_check.py editions        pages of one edition that the other lacks
     tools/docs_check.py translations    Chinese pages whose English source changed since
     tools/docs_check.py links           links, file names and functions() the pages name
+    tools/docs_check.py chapters        chapter pages have exercises and end with expected output
     tools/docs_check.py diagrams BUILD  committed SVGs equal to those rendered from their sources
     tools/docs_check.py site SITE       the rendered site: every page in both editions, no dead href
     tools/docs_check.py stamp docs/zh/PAGE.md ...   record that PAGE now translates its source
@@ -57,6 +58,41 @@ def check_translations(repo=REPO):
                 "    git diff $(git log -1 --format=%%H -- %s) -- %s\n"
                 "  then update the translation and run tools/docs_check.py stamp %s"
                 % (page, source, page, source, page))
+    return problems
+
+
+SECTION_NAMES = {"en": ("Exercises", "Expected output"), "zh": ("练习", "预期输出")}
+
+
+def check_chapters(repo=REPO):
+    """Every chapter page (docs/NN-*.md with a chapters/NN-* folder, both editions) has an
+    exercises section and ends with an expected-output block for that chapter."""
+    problems = []
+    pages = [(p, "en") for p in docs_lib.english_pages(repo)] + [(p, "zh") for p in docs_lib.chinese_pages(repo)]
+    for page, edition in pages:
+        en = page if edition == "en" else docs_lib.en_path(page)
+        if not docs_lib.is_chapter_page(en) or not docs_lib.chapter_dir_of(en, repo):
+            continue
+        text = docs_lib.read(page, repo)
+        exercises, expected = SECTION_NAMES[edition]
+        titles = [h for h in docs_lib.headings(text)]
+        if exercises not in titles:
+            problems.append("%s: no section '## %s'" % (page, exercises))
+        try:
+            blocks = docs_lib.expected_blocks(text)
+        except docs_lib.BlockError as e:
+            problems.append("%s: %s" % (page, e))
+            continue
+        chapter = os.path.basename(en)[:2]
+        if not [b for b in blocks if b.chapter == chapter]:
+            problems.append("%s: no expected-output block for chapter %s (docs/contributing.md, "
+                            "'Writing the book')" % (page, chapter))
+            continue
+        lines = text.split("\n")
+        last_heading = max(i for i, line in enumerate(lines) if line.startswith("## "))
+        if lines[last_heading][3:].strip() != expected or blocks[-1].marker_line < last_heading:
+            problems.append("%s: the last section must be '## %s' with the expected-output block"
+                            % (page, expected))
     return problems
 
 
@@ -207,7 +243,8 @@ def stamp_pages(pages, repo=REPO):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("check", choices=["editions", "translations", "links", "diagrams", "site", "stamp"])
+    ap.add_argument("check", choices=["editions", "translations", "links", "chapters", "diagrams", "site",
+                                       "stamp"])
     ap.add_argument("args", nargs="*")
     ap.add_argument("--repo", default=REPO)
     a = ap.parse_args(argv)
@@ -220,6 +257,7 @@ def main(argv=None):
         "editions": lambda: check_editions(a.repo),
         "translations": lambda: check_translations(a.repo),
         "links": lambda: check_links(a.repo),
+        "chapters": lambda: check_chapters(a.repo),
         "diagrams": lambda: check_diagrams(a.args[0], a.repo),
         "site": lambda: check_site(a.args[0], a.repo),
     }[a.check]()

@@ -94,6 +94,11 @@ def read(path, repo=REPO):
 
 def prose_lines(text):
     """(line number, line) for every line outside fenced code blocks and HTML comments."""
+    return prose_lines_with_comments(text, skip_comments=True)
+
+
+def prose_lines_with_comments(text, skip_comments=False):
+    """(line number, line) for every line outside fenced code blocks."""
     fence = None
     in_comment = False
     for n, line in enumerate(text.split("\n"), 1):
@@ -105,7 +110,7 @@ def prose_lines(text):
         if m and not in_comment:
             fence = m.group(2)
             continue
-        if in_comment or line.lstrip().startswith("<!--"):
+        if skip_comments and (in_comment or line.lstrip().startswith("<!--")):
             in_comment = "-->" not in line
             continue
         yield n, line
@@ -327,11 +332,12 @@ def parse_options(text):
 def expected_blocks(text):
     """Every expected-output block of a page (0-based line indexes)."""
     lines = text.split("\n")
+    prose = {n - 1 for n, _ in prose_lines_with_comments(text)}
     out = []
     i = 0
     while i < len(lines):
         m = MARKER_RE.match(lines[i])
-        if not m:
+        if not m or i not in prose:
             i += 1
             continue
         j = i + 1
