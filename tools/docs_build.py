@@ -123,7 +123,8 @@ def sphinx(srcdir, outdir, doctrees, options):
     for k, v in options.items():
         argv += ["-D", "%s=%s" % (k, v)]
     env = dict(os.environ, JIEBA_CACHE_DIR=doctrees)
-    subprocess.run(argv + [srcdir, outdir], check=True, env=env)
+    if subprocess.run(argv + [srcdir, outdir], env=env).returncode:
+        sys.exit("docs_build: sphinx-build failed on %s (warnings are errors: see above)" % srcdir)
 
 
 def main(argv=None):
@@ -131,6 +132,8 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="build directory for the docs (site in OUT/site)")
     ap.add_argument("--repo", default=REPO)
     ap.add_argument("--stamp", help="file to touch when done (for the build system)")
+    ap.add_argument("--check", action="store_true",
+                    help="then check the site (tools/docs_check.py site): the docs test suite")
     a = ap.parse_args(argv)
     out = os.path.abspath(a.out)
     rendered = render_diagrams(out, a.repo)
@@ -148,6 +151,13 @@ def main(argv=None):
         with open(a.stamp, "w") as f:
             f.write("site: %s\n" % os.path.join(site, "index.html"))
     print("docs_build: %s" % os.path.join(site, "index.html"))
+    if a.check:
+        import docs_check
+        problems = docs_check.check_site(site, a.repo)
+        for p in problems:
+            print(p)
+        print("docs_check site: %d problem(s)" % len(problems))
+        return 1 if problems else 0
     return 0
 
 
