@@ -29,3 +29,6 @@ try:                    # Chinese search terms: Sphinx segments them with jieba 
     jieba.setLogLevel(logging.WARNING)
 except ImportError:
     pass
+
+html_static_path = ["_static"]
+html_css_files = ["hvt.css"]

@@ -16,6 +16,7 @@ import shutil
 import sys
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util import logging
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -69,6 +70,20 @@ def static_url(app, docname, path):
     return up(docname) + ("../" if app.config.hvt_docs_prefix == "docs/zh" else "") + path[len("docs/"):]
 
 
+def repo_url(app, docname, path, anchor):
+    """The site URL for a repository path named on docname's page: a page of either edition,
+    a folder of pages (its README), a diagram, or a source page."""
+    index = repo_index(app)
+    readme = posixpath.join(path, "README.md")
+    if path.startswith("docs/") and path in index.dirs and readme in index.files:
+        path = readme
+    if path.endswith(".md") and path.startswith("docs/"):
+        return page_url(app, docname, path, anchor)
+    if path.startswith("docs/diagrams/") and path in index.files:
+        return static_url(app, docname, path)
+    return source_url(app, docname, path)
+
+
 def on_config_inited(app, config):
     config.html_title = LABELS[edition(app)]["title"]
     config.project = config.html_title
@@ -115,25 +130,49 @@ def on_missing_reference(app, env, node, contnode):
     index = repo_index(app)
     if not index.exists(path):
         return None
-    if path.endswith(".md") and path.startswith("docs/"):
-        uri = page_url(app, docname, path, anchor)
-    elif path.startswith("docs/diagrams/") and path in index.files:
-        uri = static_url(app, docname, path)
-    else:
-        uri = source_url(app, docname, path)
+    uri = repo_url(app, docname, path, anchor)
     ref = nodes.reference("", "", internal=False, refuri=uri)
     ref += contnode
     return ref
 
 
+CJK = "\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f"
+CJK_BREAK_RE = re.compile(r"(?<=[%s])\s*\n\s*(?=[%s])" % (CJK, CJK))
+
+
+def join_cjk_lines(doctree):
+    """A line break inside Chinese text is no space: "第一行\n第二行" reads as one phrase.
+    (HTML would show the Markdown's soft line breaks as spaces between the characters.)"""
+    cjk = re.compile("[%s]" % CJK)
+    for text in list(doctree.findall(nodes.Text)):
+        parent = text.parent
+        if parent is None or isinstance(parent, (nodes.literal, nodes.literal_block, nodes.raw)) \
+                or "\n" not in text:
+            continue
+        if str(text).strip():
+            joined = CJK_BREAK_RE.sub("", str(text))
+            if joined != str(text):
+                parent.replace(text, nodes.Text(joined))
+            continue
+        # A soft break of its own, between two inline nodes (Text compares as str: find by identity).
+        i = next(k for k, c in enumerate(parent.children) if c is text)
+        before = parent[i - 1].astext() if i > 0 else ""
+        after = parent[i + 1].astext() if i + 1 < len(parent) else ""
+        if before and after and cjk.match(before[-1]) and cjk.match(after[0]):
+            del parent.children[i]
+
+
 def on_doctree_read(app, doctree):
     """Inline code naming a repository file or function becomes a link to its source page."""
     docname = app.env.docname
+    if edition(app) == "zh":
+        join_cjk_lines(doctree)
     page = page_of(app, docname)
     index = repo_index(app)
     chapter = docs_lib.chapter_dir_of(page, app.config.hvt_repo)
     for lit in list(doctree.findall(nodes.literal)):
-        if isinstance(lit.parent, nodes.reference) or isinstance(lit.parent, nodes.literal_block):
+        if any(isinstance(a, (nodes.reference, addnodes.pending_xref, nodes.literal_block))
+               for a in _ancestors(lit)):
             continue
         text = lit.astext().strip()
         uri = None
@@ -145,12 +184,17 @@ def on_doctree_read(app, doctree):
         elif docs_lib.PATH_RE.match(text) and not docs_lib.PLACEHOLDER_RE.search(text):
             path = index.resolve_file(text, page)
             if path and (docs_lib.BARE_FILE_RE.match(text) or "/" in text.rstrip("/")):
-                uri = (page_url(app, docname, path, "") if path.endswith(".md") and path.startswith("docs/")
-                       else source_url(app, docname, path))
+                uri = repo_url(app, docname, path, "")
         if uri:
             ref = nodes.reference("", "", internal=False, refuri=uri, classes=["hvt-code-ref"])
             lit.replace_self(ref)
             ref += lit
+
+
+def _ancestors(node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
 
 
 def on_build_finished(app, exc):
