@@ -129,7 +129,7 @@ def parse_log(serial):
     return events
 
 
-def _namespace(facts, nonce, fields):
+def _namespace(facts, nonce, fields, emulator_log=""):
     msrs = facts.get("msr", {})
 
     def msr(name):
@@ -144,6 +144,7 @@ def _namespace(facts, nonce, fields):
         "bit": lambda v, n: (v >> n) & 1, "bits": lambda v, h, l: (v >> l) & ((1 << (h - l + 1)) - 1),
         "int": int, "str": str, "len": len, "min": min, "max": max, "all": all, "any": any,
         "hex": hex, "True": True, "False": False,
+        "emulator_log": emulator_log,
     }
     ns.update(fields)
     return ns
@@ -156,13 +157,16 @@ def _explain(expr, ns):
         v = ns.get(name)
         if isinstance(v, bool) or v is None or callable(v) or isinstance(v, SimpleNamespace):
             continue
+        if name == "emulator_log":
+            shown.append("emulator_log=(%d lines, see the emulator error lines)" % len(v.splitlines()))
+            continue
         shown.append("%s=%s" % (name, hex(v) if isinstance(v, int) and v > 9 else v))
     return ", ".join(shown)
 
 
-def check_line(cp, fields, facts, nonce):
+def check_line(cp, fields, facts, nonce, emulator_log=""):
     """Evaluate every expectation on one line's fields; return None or a failure message."""
-    ns = _namespace(facts, nonce, fields)
+    ns = _namespace(facts, nonce, fields, emulator_log)
     for expr in cp.expect:
         try:
             ok = eval(expr, {"__builtins__": {}}, ns)  # expressions come from the grader's files
@@ -215,11 +219,12 @@ def judge(chapter, run, facts, nonce, run_result):
     for cp in chapter.checkpoints:
         if cp.runs and run.name not in cp.runs:
             continue
-        results.append(judge_checkpoint(cp, facts, nonce, events, chapter_skip))
+        results.append(judge_checkpoint(cp, facts, nonce, events, chapter_skip,
+                                        getattr(run_result, "emulator_log", "")))
     return results
 
 
-def judge_checkpoint(cp, facts, nonce, events, chapter_skip):
+def judge_checkpoint(cp, facts, nonce, events, chapter_skip, emulator_log=""):
     lacking = [r for r in cp.requires if not facts.get(r)]
     if chapter_skip and not cp.always:
         return Result(cp.id, "skip", cp.points, "CPU %s cannot run this chapter" % facts["name"])
@@ -233,7 +238,7 @@ def judge_checkpoint(cp, facts, nonce, events, chapter_skip):
                           "(output not produced by this run)", [lines[0][4]])
         return Result(cp.id, "fail", cp.points, "missing: the kernel never reported it")
     for e in good:
-        problem = check_line(cp, e[3], facts, nonce)
+        problem = check_line(cp, e[3], facts, nonce, emulator_log)
         if problem:
             return Result(cp.id, "fail", cp.points, problem, [e[4]])
     return Result(cp.id, "pass", cp.points, "")
