@@ -184,8 +184,7 @@ int chapter_main(void)
     struct vmx_caps caps;
     if (vmx_caps_read(&caps))
         panic("reading the VMX capability MSRs faulted");
-    uint64_t scratch_pa;
-    vmx_region_alloc(&caps, &scratch_pa);
+    uint64_t scratch_pa = region_with_revision(VMX_BASIC_REVISION(caps.basic));
 
     demonstrate_vmxe_off(scratch_pa);
     adjust_control_registers(&caps);

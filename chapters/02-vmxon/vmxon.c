@@ -59,6 +59,9 @@ void vmx_adjust_control_registers(const struct vmx_caps *caps)
     write_cr0(vmx_apply_fixed_bits(read_cr0(), caps->cr0_fixed0, caps->cr0_fixed1));
     write_cr4(vmx_apply_fixed_bits(read_cr4() | CR4_VMXE, caps->cr4_fixed0, caps->cr4_fixed1));
     // END EXERCISE 02-2
+    if ((read_cr0() & caps->cr0_fixed0) != caps->cr0_fixed0 || !(read_cr4() & CR4_VMXE))
+        panic("CR0 0x%lx, CR4 0x%lx: IA32_VMX_CR0_FIXED0 (0x%lx) bits or CR4.VMXE missing",
+              read_cr0(), read_cr4(), caps->cr0_fixed0);
 }
 
 bool vmx_pa_fits(const struct vmx_caps *caps, uint64_t pa)

@@ -17,7 +17,7 @@ struct outcome {
 
 static struct outcome outcome_of(enum vmx_status s)
 {
-    return (struct outcome){s, s == VMX_FAIL_VALID ? vmx_instruction_error() : 0};
+    return (struct outcome){s, vmcs_instruction_error(s)};
 }
 
 static void print_outcome(const char *what, struct outcome o)

@@ -9,7 +9,7 @@
 /* VMCLEAR/VMPTRLD failed: say which, on which region, and the SDM's reason. */
 static _Noreturn void vmcs_pointer_failed(const char *insn, uint64_t pa, enum vmx_status s)
 {
-    uint32_t error = s == VMX_FAIL_VALID ? vmx_instruction_error() : 0;
+    uint32_t error = vmcs_instruction_error(s);
     panic("%s 0x%lx: %s%s%s", insn, pa, vmx_status_name(s), error ? ": " : "",
           error ? vmx_error_name(error) : "");
 }
@@ -42,12 +42,11 @@ void vmcs_load(const struct vmcs *vmcs)
  */
 void vmcs_create(const struct vmx_caps *caps, struct vmcs *vmcs)
 {
+    vmcs->region = vmx_region_alloc(caps, &vmcs->pa);        /* revision id, as VMXON's */
     // BEGIN EXERCISE 03-1: make a new VMCS the current VMCS
-    // Instruction: Allocate a region holding the revision id (chapter 02's vmx_region_alloc()
-    //   fills vmcs->region and vmcs->pa), initialize it with VMCLEAR, then make it current with
-    //   VMPTRLD, using vmcs_clear() and vmcs_load().
-    // Hint: SDM Vol. 3C, 24.11.3 (initializing a VMCS) and 24.2 (the region).
-    vmcs->region = vmx_region_alloc(caps, &vmcs->pa);
+    // Instruction: Initialize the new VMCS (vmcs->pa) with VMCLEAR, then make it the current
+    //   VMCS with VMPTRLD, using vmcs_clear() and vmcs_load().
+    // Hint: SDM Vol. 3C, 24.11.3 (initializing a VMCS) and 24.1 (VMCS states).
     vmcs_clear(vmcs);
     vmcs_load(vmcs);
     // END EXERCISE 03-1
@@ -62,26 +61,34 @@ uint64_t vmcs_current(void)
 }
 
 /*
- * A failed VMREAD/VMWRITE. With VMfailValid the reason is in the VM-instruction
- * error field of the current VMCS: read it now, before anything else (a later
- * failing instruction overwrites it, and after VMXOFF it cannot be read at all).
+ * Why a VMX instruction failed. With VMfailValid the reason is in the VM-instruction
+ * error field of the current VMCS: read it now, before anything else (the next failing
+ * instruction overwrites it, and after VMXOFF it cannot be read at all). With
+ * VMfailInvalid there is no current VMCS, hence no number.
  */
+uint32_t vmcs_instruction_error(enum vmx_status s)
+{
+    uint32_t error = 0;
+    // BEGIN EXERCISE 03-3: read why a VMX instruction failed
+    // Instruction: After VMfailValid (and only then), read the VM-instruction error number
+    //   from the current VMCS into `error`.
+    // Hint: SDM Vol. 3C, 30.2 and 30.4; VMREAD of the field VM_INSTRUCTION_ERROR, or
+    //   vmx_instruction_error() in vmx_insn.h.
+    if (s == VMX_FAIL_VALID)
+        error = vmx_instruction_error();
+    // END EXERCISE 03-3
+    if (s == VMX_FAIL_VALID && error == 0)
+        panic("VMfailValid, but no VM-instruction error number was read");
+    return error;
+}
+
 static _Noreturn void vmcs_access_failed(const char *insn, uint32_t field, enum vmx_status s)
 {
     const char *name = vmcs_field_name(field);
-    // BEGIN EXERCISE 03-3: explain a failed VMREAD/VMWRITE
-    // Instruction: panic() with the instruction, the field's name and encoding, and the
-    //   outcome: on VMfailValid also the VM-instruction error number and its SDM name; on
-    //   VMfailInvalid say that no VMCS is current.
-    // Hint: SDM Vol. 3C, 30.2 and 30.4; vmx_instruction_error(), vmx_error_name().
-    if (s == VMX_FAIL_VALID) {
-        uint32_t error = vmx_instruction_error();
-        panic("%s %s (0x%x): VMfailValid, error %u: %s", insn, name ? name : "?", field, error,
-              vmx_error_name(error));
-    }
-    panic("%s %s (0x%x): %s%s", insn, name ? name : "?", field, vmx_status_name(s),
+    uint32_t error = vmcs_instruction_error(s);
+    panic("%s %s (0x%x): %s%s%s%s", insn, name ? name : "?", field, vmx_status_name(s),
+          error ? ": " : "", error ? vmx_error_name(error) : "",
           s == VMX_FAIL_INVALID ? " (no current VMCS)" : "");
-    // END EXERCISE 03-3
 }
 
 uint64_t __vmcs_readl(uint32_t field)

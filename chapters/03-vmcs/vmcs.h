@@ -20,6 +20,8 @@ void vmcs_create(const struct vmx_caps *caps, struct vmcs *vmcs);
 void vmcs_clear(const struct vmcs *vmcs);     /* VMCLEAR, panics with the error's name */
 void vmcs_load(const struct vmcs *vmcs);      /* VMPTRLD, panics with the error's name */
 uint64_t vmcs_current(void);                  /* VMPTRST: ~0 when no VMCS is current */
+/* After a failed VMX instruction: the VM-instruction error (VMfailValid), else 0. */
+uint32_t vmcs_instruction_error(enum vmx_status s);
 #define VMCS_NONE (~0ull)
 
 /*

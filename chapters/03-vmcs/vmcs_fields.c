@@ -24,16 +24,16 @@ const char *vmcs_field_name(uint32_t encoding)
 bool vmcs_field_decode(uint32_t encoding, struct vmcs_field_bits *bits)
 {
     *bits = (struct vmcs_field_bits){0};
+    if (encoding & VMCS_FIELD_RESERVED_BITS)      /* bit 12 and bits 31:15 */
+        return false;
     // BEGIN EXERCISE 03-2: take a VMCS field encoding apart
-    // Instruction: Fill bits->high (bit 0), bits->index (bits 9:1), bits->type (11:10) and
-    //   bits->width (14:13) from the encoding; return false if a reserved bit (12, 31:15) is set.
+    // Instruction: Fill bits->high (bit 0), bits->index (bits 9:1), bits->type (bits 11:10)
+    //   and bits->width (bits 14:13) from the encoding.
     // Hint: SDM Vol. 3C, 24.11.2, Table 24-17; the VMCS_FIELD_* macros in vmcs_field.h.
     bits->high = VMCS_FIELD_ACCESS_HIGH(encoding);
     bits->index = VMCS_FIELD_INDEX(encoding);
     bits->type = (enum vmcs_field_type)VMCS_FIELD_TYPE(encoding);
     bits->width = (enum vmcs_field_width)VMCS_FIELD_WIDTH(encoding);
-    if (encoding & VMCS_FIELD_RESERVED_BITS)
-        return false;
     // END EXERCISE 03-2
     return true;
 }

@@ -21,6 +21,13 @@ __attribute__((weak)) _Noreturn void exercise_todo(const char *id, const char *f
     exit(2);
 }
 
+/* Host-tested kernel code may panic(); here that ends the test with the message. */
+__attribute__((weak)) _Noreturn void panic_at(const char *func, const char *fmt, ...)
+{
+    fprintf(stderr, "panic in %s: %s\n", func, fmt);
+    exit(3);
+}
+
 #define CHECK_DONE() (check_failures ? (fprintf(stderr, "%d failures\n", check_failures), 1) : 0)
 
 #endif
