@@ -111,6 +111,7 @@ void vmcs_dump(unsigned types_mask)
 {
     static const int digits[] = {4, 16, 8, 16};       /* by width: 16, 64, 32, natural */
     unsigned column = 0;
+    int pad = 0;
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         uint32_t f = vmcs_fields[i].encoding;
         uint64_t value;
@@ -118,10 +119,11 @@ void vmcs_dump(unsigned types_mask)
             continue;
         if (vmread(f, &value) != VMX_SUCCEED)
             continue;                                  /* a field this CPU does not have */
-        kprintf("  %-28s %0*lx%s", vmcs_fields[i].name, digits[VMCS_FIELD_WIDTH(f)], value,
-                ++column % 2 ? "" : "\n");
-        if (column % 2)
-            kprintf("%*s", 18 - digits[VMCS_FIELD_WIDTH(f)], "");
+        int d = digits[VMCS_FIELD_WIDTH(f)];
+        kprintf("%*s%-28s %0*lx", column % 2 ? pad : 2, "", vmcs_fields[i].name, d, value);
+        if (column++ % 2)
+            kprintf("\n");
+        pad = 20 - d;
     }
     if (column % 2)
         kprintf("\n");

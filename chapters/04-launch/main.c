@@ -286,6 +286,8 @@ static void try_broken_case(struct vcpu *v, const struct broken_case *bc, int n)
     bc->apply(&b);
     vcpu_check_entry(v, &checker);
     kprintf("  checker:   %s (SDM Vol. 3C, %s)\n", checker.why, checker.section);
+    print_verdict("predicted:", checker.outcome, checker.outcome == ENTRY_VMFAIL ? checker.error :
+                  checker.exit_reason, checker.qualification);
     v->quiet_failures = n != 5;             /* one full report with a VMCS dump is enough */
     switch (vcpu_run(v)) {
     case VCPU_ENTRY_VMFAIL:
@@ -297,8 +299,6 @@ static void try_broken_case(struct vcpu *v, const struct broken_case *bc, int n)
     default:
         break;
     }
-    print_verdict("predicted:", checker.outcome, checker.outcome == ENTRY_VMFAIL ? checker.error :
-                  checker.exit_reason, checker.qualification);
     print_verdict("CPU:", hw, hw_code, hw_qual);
     checkpoint(bc->id, "checker=%s checker_code=%u checker_qual=%lu hw=%s hw_code=%u hw_qual=%lu",
                entry_outcome_name(checker.outcome),

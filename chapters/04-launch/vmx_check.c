@@ -105,7 +105,8 @@ static bool check_execution_controls(struct checker *c)
         return FAIL_CONTROL(c, s, "CR3-target count %lu exceeds IA32_VMX_MISC[24:16] = %u",
                             rd(c, CR3_TARGET_COUNT), VMX_MISC_CR3_TARGETS(caps->misc));
     if ((c->proc & CPU_BASED_USE_IO_BITMAPS) &&
-        (check_page_field(c, IO_BITMAP_A, "I/O bitmap A") || check_page_field(c, IO_BITMAP_B, "I/O bitmap B")))
+        (check_page_field(c, IO_BITMAP_A, "I/O bitmap A") ||
+         check_page_field(c, IO_BITMAP_B, "I/O bitmap B")))
         return true;
     if ((c->proc & CPU_BASED_USE_MSR_BITMAPS) && check_page_field(c, MSR_BITMAP, "MSR bitmap"))
         return true;
@@ -312,7 +313,8 @@ void vmx_check_entry(const struct vmcs_reader *reader, const struct vmx_check_en
     c.pin = (uint32_t)rd(&c, PIN_BASED_VM_EXEC_CONTROL);
     c.proc = (uint32_t)rd(&c, CPU_BASED_VM_EXEC_CONTROL);
     /* The secondary controls count only when activated (24.6.2). */
-    c.proc2 = c.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS ? (uint32_t)rd(&c, SECONDARY_VM_EXEC_CONTROL) : 0;
+    c.proc2 = c.proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS
+                  ? (uint32_t)rd(&c, SECONDARY_VM_EXEC_CONTROL) : 0;
     c.exit = (uint32_t)rd(&c, VM_EXIT_CONTROLS);
     c.entry = (uint32_t)rd(&c, VM_ENTRY_CONTROLS);
     c.ia32e_guest = c.entry & VM_ENTRY_IA32E_MODE;
