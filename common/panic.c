@@ -2,6 +2,7 @@
  * then "@end status=2". tools/runner.py turns the "bt" addresses into function names. */
 #include "panic.h"
 
+#include "gdbstub.h"
 #include "kernel.h"
 #include "serial.h"
 #include "trap.h"
@@ -42,6 +43,7 @@ static _Noreturn void finish(uint64_t rbp)
     dump_control_registers();
     kprintf("  backtrace:\n");
     backtrace_print(rbp);
+    gdbstub_panic();                    /* with gdb attached: stop here first */
     poweroff(STATUS_PANIC);
 }
 

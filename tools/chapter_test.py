@@ -32,7 +32,20 @@ def tap_line(n, result, prefix):
     return text
 
 
-def diagnostics(run_result, kernel, run_dir, vmx_chapter):
+def debug_hints(kernel, run, emu, vmx_chapter):
+    """The commands that show more: the VMX timeline (Bochs) and a gdb session."""
+    k = os.path.relpath(kernel)
+    extra = ' --cmdline "%s"' % run.cmdline if run.cmdline else ""
+    out = []
+    if vmx_chapter and emu == "bochs":
+        out.append("VMX timeline (each VMX instruction, VM entry and exit, why an entry failed):")
+        out.append("  tools/vmx_trace.py --model %s%s %s" % (run.cpu, extra, k))
+    where = "--model %s" % run.cpu if emu == "bochs" else "--emu %s" % emu
+    out.append("debug it with gdb (docs/debugging.md): tools/debug.py %s%s %s" % (where, extra, k))
+    return out
+
+
+def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs"):
     """What a learner needs after a failure: the last lines printed and the emulator's errors."""
     out = ["last %d lines on the serial console:" % CONTEXT_LINES]
     lines = runner.symbolize(run_result.serial, kernel).splitlines()
@@ -41,9 +54,8 @@ def diagnostics(run_result, kernel, run_dir, vmx_chapter):
         out.append("emulator error lines:")
         out += ["  ! " + line for line in run_result.emulator_errors]
     out.append("full logs: %s/serial.log and %s/emulator.log" % (run_dir, run_dir))
-    if vmx_chapter:
-        out.append("VMX timeline: tools/runner.py --vmx-trace --keep DIR %s, then read DIR/emulator.log"
-                   % kernel)
+    if run is not None:
+        out += debug_hints(kernel, run, emu, vmx_chapter)
     return out
 
 
@@ -73,6 +85,7 @@ def main(argv=None):
     except checkpoints.DeclarationError as e:
         print("Bail out! %s" % e)
         return 1
+    facts.update(run.facts)
 
     multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
     timeout = (run.timeout or chapter.timeout) * multiplier
@@ -84,12 +97,13 @@ def main(argv=None):
     try:
         res = runner.run_kernel(args.kernel, args.stub, emu=emu, model=run.cpu,
                                 qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                                timeout=timeout, keep_dir=run_dir)
+                                timeout=timeout, keep_dir=run_dir, boot=run.boot)
     except runner.EmulatorMissing as e:
         print("Bail out! %s" % e)
         return 1
 
-    results = checkpoints.judge(chapter, run, facts, nonce, res)
+    results = checkpoints.judge(chapter, run, facts, nonce, res,
+                                console=runner.symbolize(res.serial, args.kernel))
     print("TAP version 13")
     print("1..%d" % len(results))
     print("# chapter %s on %s (%s): %.2f s wall%s" % (
@@ -102,7 +116,9 @@ def main(argv=None):
             print("#   line: %s" % d)
         failed |= r.status == "fail"
     if failed:
-        for line in diagnostics(res, args.kernel, run_dir, "vmx" in chapter.requires):
+        # Chapter 01 only reads MSRs; VMX instructions start in chapter 02.
+        vmx_chapter = "vmx" in chapter.requires and chapter.id > "01"
+        for line in diagnostics(res, args.kernel, run_dir, vmx_chapter, run, emu):
             print("# " + line)
     return 0
 

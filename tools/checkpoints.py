@@ -28,6 +28,7 @@ class Checkpoint:
     requires: list
     always: bool
     runs: list
+    source: str = "ckpt"         # "ckpt": @ckpt lines; "console": the whole console text
 
 
 @dataclass
@@ -37,6 +38,10 @@ class Run:
     cmdline: str = ""
     modules: list = field(default_factory=list)
     timeout: float = 0.0
+    status: int = -1             # expected end status; -1: 0, or 3 when the CPU lacks requires
+    outcome: str = "finished"    # "timeout" for a run that must hang (tests of the tools)
+    boot: str = "rom"            # "rom" (our boot ROM) or "grub" (BIOS + GRUB ISO)
+    facts: dict = field(default_factory=dict)   # facts this run changes, e.g. what a BIOS set
 
 
 @dataclass
@@ -77,16 +82,21 @@ def load_chapter(directory):
         if key not in ch:
             raise DeclarationError("%s: [chapter] needs '%s'" % (path, key))
     runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), r.get("modules", []),
-                float(r.get("timeout", 0))) for r in data.get("run", [])]
+                float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"),
+                r.get("boot", "rom"), dict(r.get("facts", {})))
+            for r in data.get("run", [])]
     cps = []
     for c in data.get("checkpoint", []):
         if "id" not in c or "expect" not in c:
             raise DeclarationError("%s: every [[checkpoint]] needs 'id' and 'expect'" % path)
         if not c["expect"]:
             raise DeclarationError("%s: checkpoint %s checks nothing" % (path, c["id"]))
+        if c.get("source", "ckpt") not in ("ckpt", "console"):
+            raise DeclarationError("%s: checkpoint %s: source must be ckpt or console" % (path, c["id"]))
         cps.append(Checkpoint(c["id"], c.get("description", c["id"]), int(c.get("points", 1)),
                               list(c["expect"]), list(c.get("requires", [])),
-                              bool(c.get("always", False)), list(c.get("runs", []))))
+                              bool(c.get("always", False)), list(c.get("runs", [])),
+                              c.get("source", "ckpt")))
     if len({c.id for c in cps}) != len(cps):
         raise DeclarationError("%s: duplicate checkpoint id" % path)
     return Chapter(ch["id"], ch["title"], ch["kernel"], directory, list(ch.get("requires", [])),
@@ -160,6 +170,8 @@ def _explain(expr, ns):
         if name == "emulator_log":
             shown.append("emulator_log=(%d lines, see the emulator error lines)" % len(v.splitlines()))
             continue
+        if isinstance(v, str) and len(v) > 60:
+            v = v[:60] + "..."
         shown.append("%s=%s" % (name, hex(v) if isinstance(v, int) and v > 9 else v))
     return ", ".join(shown)
 
@@ -182,26 +194,32 @@ def check_line(cp, fields, facts, nonce, emulator_log=""):
     return None
 
 
-def expected_end(chapter, facts):
+def expected_end(chapter, facts, run=None):
     """The status the kernel should end with on this CPU, and why."""
     missing = [r for r in chapter.requires if not facts.get(r)]
     if missing:
         return 3, "CPU %s has no %s" % (facts["name"], ", ".join(missing))
+    if run is not None and run.status >= 0:
+        return run.status, "run %s expects status %d" % (run.name, run.status)
     return 0, ""
 
 
-def judge_end(chapter, facts, nonce, run_result, events):
+def judge_end(chapter, run, facts, nonce, run_result, events):
     """The run as a whole: did the kernel end the way this CPU requires?"""
-    want, why = expected_end(chapter, facts)
+    want, why = expected_end(chapter, facts, run)
     ends = [e for e in events if e[0] == "end" and e[1] == nonce]
     skips = [e for e in events if e[0] == "skip" and e[1] == nonce]
+    if run.outcome != "finished":
+        ok = run_result.outcome == run.outcome
+        return Result("boot", "pass" if ok else "fail", 0, "expected outcome %s: %s"
+                      % (run.outcome, run_result.describe()))
     if run_result.outcome != "finished" or not ends:
         return Result("boot", "fail", 0, run_result.describe())
     status = ends[-1][3].get("status")
     if status == want == 3 and skips:
         return Result("boot", "pass", 0, "skipped as expected (%s): %s" % (why, skips[-1][3]["reason"]))
     if status == want:
-        return Result("boot", "pass", 0, "kernel powered off with status 0")
+        return Result("boot", "pass", 0, "kernel powered off with status %d" % status)
     if want == 3:
         return Result("boot", "fail", 0, "%s, yet the kernel ended with status %s (%s)"
                       % (why, status, STATUS_NAMES.get(status, "?")))
@@ -211,25 +229,40 @@ def judge_end(chapter, facts, nonce, run_result, events):
     return Result("boot", "fail", 0, msg)
 
 
-def judge(chapter, run, facts, nonce, run_result):
-    """Return [Result]: the run's "boot" result first, then one per checkpoint of the run."""
+def judge(chapter, run, facts, nonce, run_result, console=None):
+    """Return [Result]: the run's "boot" result first, then one per checkpoint of the run.
+    console: the text "console" checkpoints see (default: the serial output)."""
     events = parse_log(run_result.serial)
-    results = [judge_end(chapter, facts, nonce, run_result, events)]
+    results = [judge_end(chapter, run, facts, nonce, run_result, events)]
     chapter_skip = expected_end(chapter, facts)[0] == 3
     for cp in chapter.checkpoints:
         if cp.runs and run.name not in cp.runs:
             continue
         results.append(judge_checkpoint(cp, facts, nonce, events, chapter_skip,
+                                        run_result.serial if console is None else console,
                                         getattr(run_result, "emulator_log", "")))
     return results
 
 
-def judge_checkpoint(cp, facts, nonce, events, chapter_skip, emulator_log=""):
+def console_namespace(text):
+    """Names for "console" checkpoints: the text and regular-expression helpers."""
+    return {
+        "console": text,
+        "search": lambda pattern: re.search(pattern, text, re.M),
+        "findall": lambda pattern: re.findall(pattern, text, re.M),
+        "count": lambda pattern: len(re.findall(pattern, text, re.M)),
+    }
+
+
+def judge_checkpoint(cp, facts, nonce, events, chapter_skip, console="", emulator_log=""):
     lacking = [r for r in cp.requires if not facts.get(r)]
     if chapter_skip and not cp.always:
         return Result(cp.id, "skip", cp.points, "CPU %s cannot run this chapter" % facts["name"])
     if lacking:
         return Result(cp.id, "skip", cp.points, "CPU %s has no %s" % (facts["name"], ", ".join(lacking)))
+    if cp.source == "console":
+        problem = check_line(cp, console_namespace(console), facts, nonce, emulator_log)
+        return Result(cp.id, "fail" if problem else "pass", cp.points, problem or "")
     lines = [e for e in events if e[0] == "ckpt" and e[2] == cp.id]
     good = [e for e in lines if e[1] == nonce]
     if not good:

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import grub_iso  # noqa: E402
 import mkrom  # noqa: E402
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -84,10 +85,17 @@ def kvm_nested_available():
         return False
 
 
-def bochs_config(rom, serial, log, model, mem_mb, ips, vmx_trace, com2=None):
-    lines = [
-        "megs: %d" % mem_mb,
-        "romimage: file=%s" % rom,
+def bochs_firmware(image, boot):
+    """Bochs lines that boot image: our ROM at the reset vector, or BIOS + GRUB CD-ROM."""
+    if boot == "rom":
+        return ["romimage: file=%s" % image]
+    return ["romimage: file=/usr/share/bochs/BIOS-bochs-latest",
+            "vgaromimage: file=/usr/share/vgabios/vgabios.bin",
+            "ata0-master: type=cdrom, path=%s, status=inserted" % image, "boot: cdrom"]
+
+
+def bochs_config(image, serial, log, model, mem_mb, ips, vmx_trace, com2=None, boot="rom"):
+    lines = ["megs: %d" % mem_mb] + bochs_firmware(image, boot) + [
         "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=0" % (model, ips),
         "clock: sync=none, time0=1",
         "display_library: term",
@@ -145,28 +153,45 @@ def _follow(path, offset, out):
     return offset + len(data)
 
 
+def make_boot_image(workdir, kernel, stub, cmdline, modules, mem_mb, boot):
+    """Write the boot ROM (boot="rom") or a GRUB ISO (boot="grub"); return its path."""
+    if boot == "grub":
+        path = os.path.join(workdir, "kernel.iso")
+        grub_iso.make_iso(kernel, path, cmdline, modules)
+        return path
+    path = os.path.join(workdir, "kernel.rom")
+    with open(kernel, "rb") as f:
+        kernel_bytes = f.read()
+    with open(stub, "rb") as f:
+        stub_bytes = f.read()
+    mods = []
+    for mod_path, name in modules:
+        with open(mod_path, "rb") as f:
+            mods.append((name, f.read()))
+    with open(path, "wb") as f:
+        f.write(mkrom.build_rom(stub_bytes, kernel_bytes, cmdline, mem_mb, mods))
+    return path
+
+
 def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64",
                cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
-               vmx_trace=False, show=None, keep_dir=None, com2=None):
-    """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to."""
+               vmx_trace=False, show=None, keep_dir=None, com2=None, boot="rom", extra_args=(),
+               stop=None):
+    """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to.
+    boot: "rom" (our boot ROM, fast) or "grub" (BIOS + GRUB ISO, as on a PC).
+    com2: Bochs (mode, dev) or a QEMU -serial value; extra_args: more emulator arguments
+    (QEMU only, e.g. its own gdb stub: "-gdb tcp:...", "-S"); stop: a threading.Event that
+    ends the run early (another thread, e.g. a debugging session, decides)."""
     emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
     workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
     os.makedirs(workdir, exist_ok=True)
-    rom, serial = os.path.join(workdir, "kernel.rom"), os.path.join(workdir, "serial.log")
-    emulog = os.path.join(workdir, "emulator.log")
+    serial, emulog = os.path.join(workdir, "serial.log"), os.path.join(workdir, "emulator.log")
     try:
-        with open(kernel, "rb") as f:
-            kernel_bytes = f.read()
-        with open(stub, "rb") as f:
-            stub_bytes = f.read()
-        mods = []
-        for path, name in modules:
-            with open(path, "rb") as f:
-                mods.append((name, f.read()))
-        with open(rom, "wb") as f:
-            f.write(mkrom.build_rom(stub_bytes, kernel_bytes, cmdline, mem_mb, mods))
+        image = make_boot_image(workdir, kernel, stub, cmdline, modules, mem_mb, boot)
+    except grub_iso.IsoError as e:
+        raise EmulatorMissing(str(e)) from e
     except (OSError, mkrom.RomError) as e:
-        return RunResult("error", "", message="cannot build the boot ROM: %s" % e, workdir=workdir)
+        return RunResult("error", "", message="cannot build the boot image: %s" % e, workdir=workdir)
     open(serial, "wb").close()
 
     # MALLOC_PERTURB_ (set by meson test) makes Bochs 2.7 abort: "buffer overflow detected".
@@ -175,18 +200,20 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     if emu == "bochs":
         conf = os.path.join(workdir, "bochsrc")
         with open(conf, "w") as f:
-            f.write(bochs_config(rom, serial, emulog, model, mem_mb, ips, vmx_trace, com2))
+            f.write(bochs_config(image, serial, emulog, model, mem_mb, ips, vmx_trace, com2, boot))
         rc = os.path.join(workdir, "debugger.rc")
         with open(rc, "w") as f:
             f.write("c\nq\n")
         argv = [emu_bin, "-q", "-f", conf, "-rc", rc]
     else:
-        argv = [emu_bin, "-machine", "pc", "-m", str(mem_mb), "-bios", rom, "-display", "none",
+        firmware = ["-bios", image] if boot == "rom" else ["-cdrom", image]
+        argv = [emu_bin, "-machine", "pc", "-m", str(mem_mb)] + firmware + ["-display", "none",
                 "-serial", "file:" + serial, "-monitor", "none", "-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
         argv += ["-enable-kvm", "-cpu", "host"] if emu == "kvm" else ["-cpu", qemu_cpu]
         if com2:
             argv += ["-serial", com2]
+        argv += list(extra_args)
     start = time.monotonic()
     with open(os.path.join(workdir, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
@@ -201,7 +228,8 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                     pass
                 if show:
                     offset = _follow(serial, offset, show)
-                if outcome is None and time.monotonic() - start > timeout:
+                if outcome is None and (time.monotonic() - start > timeout
+                                        or (stop is not None and stop.is_set())):
                     outcome = "timeout"
         finally:
             _stop(proc)
@@ -259,6 +287,8 @@ def main(argv=None):
     ap.add_argument("--cmdline", default="", help="extra kernel command line")
     ap.add_argument("--module", action="append", default=[], metavar="FILE[=NAME]")
     ap.add_argument("--mem", type=int, default=128, help="RAM in MiB")
+    ap.add_argument("--boot", choices=["rom", "grub"], default="rom",
+                    help="rom: our boot ROM (fast); grub: BIOS + GRUB ISO, as on a PC")
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--ips", type=int, default=DEFAULT_IPS, help="Bochs instructions per second")
     ap.add_argument("--vmx-trace", action="store_true", help="Bochs: log VMX events (cpu0 debug)")
@@ -275,7 +305,7 @@ def main(argv=None):
     try:
         res = run_kernel(args.kernel, stub, emu, args.model, args.cpu, cmdline, modules, args.mem,
                          args.timeout, args.ips, args.vmx_trace,
-                         show=None if args.quiet else sys.stdout, keep_dir=args.keep)
+                         show=None if args.quiet else sys.stdout, keep_dir=args.keep, boot=args.boot)
     except EmulatorMissing as e:
         print("runner: %s" % e, file=sys.stderr)
         return 127

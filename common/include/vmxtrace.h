@@ -1,0 +1,34 @@
+/* vmxtrace.h: optional trace lines that tools/vmx_trace.py merges with Bochs' VMX log:
+ * chapters report each VMX instruction they execute when "vmxtrace=1" is on the command line. */
+#ifndef VMXTRACE_H
+#define VMXTRACE_H
+
+#include <stdbool.h>
+
+/*
+ * vmx_trace("VMWRITE field=0x%x value=0x%lx rc=%d", ...) prints
+ *
+ *   vmxtrace tsc=<TSC> VMWRITE field=0x681e value=0x104000 rc=0
+ *
+ * on the console, only when the command line has vmxtrace=1 (or vmxtrace=insns).
+ * The first word is the instruction; then key=value pairs the tool knows:
+ *   addr=   a physical address (VMXON, VMCLEAR, VMPTRLD)
+ *   field=  a VMCS field encoding (VMREAD, VMWRITE): the tool prints its name
+ *   value=  the value written or read
+ *   rc=     0 success, 1 VMfailInvalid, 2 VMfailValid, 3 faulted (chapter 02's
+ *           enum vmx_status), with vector= the exception (6 #UD, 13 #GP)
+ *   error=  the VM-instruction error after VMfailValid: the tool prints its meaning
+ * The TSC lets the tool put the line among Bochs' log lines (with clock: sync=none
+ * Bochs' TSC counts the same ticks as its log).
+ */
+bool vmx_trace_enabled(void);
+void vmx_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Bochs only: switch its instruction trace on or off (the iodebug port 0x8A00),
+ * e.g. around VMRESUME to see what the guest executed. Does nothing unless the
+ * command line has vmxtrace=insns, so no I/O port is touched on other machines.
+ */
+void vmx_trace_insns(bool on);
+
+#endif

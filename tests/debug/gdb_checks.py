@@ -1,0 +1,211 @@
+# gdb_checks.py: runs inside "gdb -batch" against a kernel's gdb stub and prints one
+# "HVT-CHECK ok|not-ok NAME: detail" line per check; tests/debug/gdb_test.py reads them.
+"""Checks, in order (settings come from the environment, see gdb_test.py):
+
+  attach      gdb connected and the kernel waits in gdbstub_init()
+  breakpoint  "break chapter_main", "continue": stopped at its first instruction
+  registers   RIP is chapter_main; RSP is in the boot stack and 8 mod 16 (SysV call);
+              CR4.PAE is set (long mode); a register written by gdb reads back
+  variables   boot_info.ram_end is the RAM the test gave; the command line holds its nonce
+  step        stepi moves RIP; "next" moves to another source line
+  bad-memory  reading an unmapped address is an error in gdb, and the kernel goes on
+  interrupt   (HVT_INTERRUPT) Ctrl-C stops a kernel spinning with interrupts off, in VMX root
+  vmx-root    (HVT_VMX_BREAK) at that function: "monitor vmx" says VMX root operation
+  expect      (HVT_EXPECT) gdb expressions, separated by ';', all true at HVT_VMX_BREAK
+  step-entry  (HVT_STEP_ENTRY) stepi over VMLAUNCH lands at HOST_RIP after a VM exit
+  exit        continue to the end: gdb sees the kernel exit with its status (HVT_STATUS)
+"""
+import os
+
+import gdb
+
+env = os.environ.get
+exit_codes = []
+stops = []
+gdb.events.exited.connect(lambda ev: exit_codes.append(getattr(ev, "exit_code", None)))
+gdb.events.stop.connect(lambda ev: stops.append(ev))
+
+
+def check(name, ok, detail=""):
+    print("HVT-CHECK %s %s: %s" % ("ok" if ok else "not-ok", name, detail))
+    gdb.flush()
+    return ok
+
+
+def run(cmd):
+    return gdb.execute(cmd, to_string=True)
+
+
+def value(expr):
+    return int(gdb.parse_and_eval(expr))
+
+
+def guarded(name):
+    """Run a check function; a gdb error fails the check instead of ending the script."""
+    def wrap(fn):
+        def run_check(*args):
+            try:
+                fn(*args)
+            except gdb.error as e:
+                check(name, False, "gdb error: %s" % e)
+        return run_check
+    return wrap
+
+
+@guarded("attach")
+def attach():
+    if env("HVT_QEMU_STUB"):
+        # QEMU's stub stops at the reset vector; the kernel is not even copied to 1 MiB yet.
+        # A hardware breakpoint waits for 64-bit code (docs/debugging.md, the QEMU pitfall).
+        run("hbreak kmain")
+        run("continue")
+        run("delete")
+        frame = gdb.selected_frame()
+        check("attach", frame.name() == "kmain" and value("$cs") == 8,
+              "stopped in %s, cs 0x%x" % (frame.name(), value("$cs")))
+        return
+    frame = gdb.selected_frame()
+    check("attach", frame.name() == "gdbstub_init", "stopped in %s" % frame.name())
+
+
+@guarded("breakpoint")
+def breakpoint():
+    run("break chapter_main")
+    run("continue")
+    pc, entry = value("$pc"), value("(long)&chapter_main")
+    check("breakpoint", pc == entry and gdb.selected_frame().name() == "chapter_main",
+          "pc 0x%x, chapter_main 0x%x" % (pc, entry))
+
+
+@guarded("registers")
+def registers():
+    rsp, bottom, top = value("$rsp"), value("(long)&boot_stack_bottom"), value("(long)&boot_stack_top")
+    cr4 = value("$cr4") if not env("HVT_QEMU_STUB") else 1 << 5     # QEMU: no $cr4 in its xml
+    run("set $r12 = 0x1122334455667788")
+    r12 = value("$r12") & 0xffffffffffffffff
+    check("registers", bottom <= rsp < top and rsp % 16 == 8 and cr4 & (1 << 5)
+          and r12 == 0x1122334455667788,
+          "rsp 0x%x in [0x%x, 0x%x), cr4 0x%x, r12 0x%x" % (rsp, bottom, top, cr4, r12))
+
+
+@guarded("variables")
+def variables():
+    ram_end = value("boot_info.ram_end")
+    cmdline = gdb.parse_and_eval("boot_info.cmdline").string()
+    want_ram = int(env("HVT_MEM_MB", "128")) << 20
+    check("variables", ram_end == want_ram and env("HVT_NONCE", "?") in cmdline,
+          "ram_end 0x%x (want 0x%x), cmdline %r" % (ram_end, want_ram, cmdline))
+
+
+@guarded("step")
+def step():
+    pc0 = value("$pc")
+    line0 = gdb.selected_frame().find_sal().line
+    run("stepi")
+    pc1 = value("$pc")
+    run("next")
+    line2 = gdb.selected_frame().find_sal().line
+    check("step", pc1 != pc0 and line2 != line0 and gdb.selected_frame().name() == "chapter_main",
+          "pc 0x%x -> 0x%x, line %s -> %s" % (pc0, pc1, line0, line2))
+
+
+@guarded("bad-memory")
+def bad_memory():
+    try:
+        run("x/x 0x123456789000")
+        faulted = False
+    except gdb.MemoryError:
+        faulted = True
+    pc = value("$pc")
+    check("bad-memory", faulted, "x/x 0x123456789000 %s; the kernel still answers (pc 0x%x)"
+          % ("is an error" if faulted else "did NOT fail", pc))
+
+
+@guarded("interrupt")
+def interrupt():
+    print("HVT-INTERRUPT-ME")          # the driver sends gdb SIGINT, as Ctrl-C would
+    gdb.flush()
+    del stops[:]
+    run("continue")
+    sig = getattr(stops[-1], "stop_signal", None) if stops else None
+    where = gdb.selected_frame().name()
+    vmx = run("monitor vmx")
+    spinning = value("demo_spin")
+    run("set var demo_spin = 0")
+    check("interrupt", sig == "SIGINT" and where == "chapter_main" and spinning == 1
+          and "VMX root operation" in vmx and value("demo_spin") == 0,
+          "signal %s in %s, demo_spin was %d, monitor vmx: %r" % (sig, where, spinning,
+                                                                  vmx.splitlines()[:2]))
+
+
+@guarded("vmx-root")
+def vmx_root(func):
+    run("break %s" % func)
+    run("continue")
+    out = run("monitor vmx")
+    cr4 = value("$cr4")
+    check("vmx-root", gdb.selected_frame().name() == func and "VMX root operation" in out
+          and cr4 & (1 << 13), "in %s, cr4 0x%x, monitor vmx: %r" % (
+              gdb.selected_frame().name(), cr4, out.splitlines()[:2]))
+
+
+@guarded("expect")
+def expect(exprs):
+    bad = [e for e in exprs if not value(e)]
+    check("expect", not bad, "false: %s" % bad if bad else "all true: %s" % exprs)
+
+
+@guarded("step-entry")
+def step_entry():
+    arch = gdb.selected_frame().architecture()
+    pc = value("$pc")
+    insns = arch.disassemble(pc, count=40)
+    launch = next((i["addr"] for i in insns if i["asm"].startswith("vmlaunch")), None)
+    if launch is None:
+        check("step-entry", False, "no vmlaunch within 40 instructions of 0x%x" % pc)
+        return
+    run("tbreak *0x%x" % launch)
+    run("continue")
+    run("stepi")
+    after = value("$pc")
+    host_rip = run("monitor vmread 0x6c16")
+    reason = run("monitor vmread 0x4402")
+    check("step-entry", after != launch + 3 and ("0x%x" % after) in host_rip and "= 0xa" in reason,
+          "stepi over vmlaunch at 0x%x -> 0x%x; HOST_RIP %s; exit reason %s"
+          % (launch, after, host_rip.strip(), reason.strip()))
+
+
+@guarded("exit")
+def finish():
+    run("delete")
+    try:
+        out = run("continue")
+    except gdb.error as e:
+        out = str(e)                    # "Remote connection closed": reported below
+    status = int(env("HVT_STATUS", "0"))
+    if env("HVT_QEMU_STUB"):            # QEMU's stub says nothing when the machine powers off
+        ok = exit_codes in ([], [None]) and "closed" in out
+    else:                               # the kernel's stub sends "W<status>" from poweroff()
+        ok = exit_codes == [status]
+    check("exit", ok, "exit codes seen by gdb: %s; %s" % (exit_codes, out.strip()))
+
+
+def main():
+    attach()
+    breakpoint()
+    registers()
+    variables()
+    step()
+    bad_memory()
+    if env("HVT_INTERRUPT"):
+        interrupt()
+    if env("HVT_VMX_BREAK"):
+        vmx_root(env("HVT_VMX_BREAK"))
+        if env("HVT_EXPECT"):
+            expect([e.strip() for e in env("HVT_EXPECT").split(";") if e.strip()])
+        if env("HVT_STEP_ENTRY"):
+            step_entry()
+    finish()
+
+
+main()

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+# gdb_test.py: the batch-gdb test: boots a kernel waiting for gdb (tools/debug.py), drives
+# "gdb -batch" through tests/debug/gdb_checks.py and reports TAP. Bounded; leaves no emulator.
+"""Test the kernel's gdb stub with a real gdb.
+
+    tests/debug/gdb_test.py --kernel build/chapters/01-detect-vmx/ch01.elf --stub S
+    tests/debug/gdb_test.py --kernel build/tests/vmxdemo.elf --stub S --interrupt \\
+        --vmx-break demo_enter --expect 'demo_exits == 0' --step-entry
+
+What each check means: tests/debug/gdb_checks.py. A new chapter gets the test with one
+line in tests/meson.build (gdb_tests).
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
+import debug  # noqa: E402
+import runner  # noqa: E402
+
+BASE_CHECKS = ["attach", "breakpoint", "registers", "variables", "step", "bad-memory"]
+
+
+def expected_checks(args):
+    names = list(BASE_CHECKS)
+    if args.interrupt:
+        names.append("interrupt")
+    if args.vmx_break:
+        names.append("vmx-root")
+        if args.expect:
+            names.append("expect")
+        if args.step_entry:
+            names.append("step-entry")
+    return names + ["exit"]
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)      # so the finally clauses stop the emulator
+
+
+def run_gdb(argv, env, timeout, interrupt_after):
+    """Run gdb, send it SIGINT when it asks for it (Ctrl-C), return its output lines."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=env, text=True)
+    lines = []
+
+    def reader():
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if "HVT-INTERRUPT-ME" in line:
+                threading.Timer(interrupt_after, lambda: proc.poll() is None
+                                and proc.send_signal(signal.SIGINT)).start()
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        lines.append("gdb_test: gdb did not finish within %.0f s, killed" % timeout)
+    t.join(5)
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--stub", required=True)
+    ap.add_argument("--name", help="run name (default: the kernel's)")
+    ap.add_argument("--model", default=runner.DEFAULT_MODEL, help="Bochs CPU model")
+    ap.add_argument("--emu", choices=["bochs", "qemu"], default="bochs")
+    ap.add_argument("--qemu-cpu", default="qemu64,vendor=GenuineIntel")
+    ap.add_argument("--qemu-gdbstub", action="store_true", help="QEMU's own stub, not the kernel's")
+    ap.add_argument("--cmdline", default="")
+    ap.add_argument("--mem", type=int, default=128)
+    ap.add_argument("--vmx-break", help="a function that runs in VMX root operation")
+    ap.add_argument("--expect", help="gdb expressions true there, separated by ';'")
+    ap.add_argument("--step-entry", action="store_true", help="stepi over VMLAUNCH from there")
+    ap.add_argument("--interrupt", action="store_true",
+                    help="Ctrl-C a kernel that spins (vmxdemo's spin=1)")
+    ap.add_argument("--status", type=int, default=0,
+                    help="the kernel's expected exit status (3: skips, e.g. no VMX in QEMU)")
+    ap.add_argument("--timeout", type=float, default=60.0)
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+
+    multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
+    timeout = args.timeout * multiplier
+    name = args.name or os.path.splitext(os.path.basename(args.kernel))[0]
+    run_dir = os.path.join(os.path.dirname(os.path.abspath(args.kernel)), "runs", "gdb-" + name)
+    os.makedirs(run_dir, exist_ok=True)
+    gdbinit = os.path.join(run_dir, "test.gdbinit")
+    debug.write_gdbinit(gdbinit, args.kernel)
+    cmdline = args.cmdline + (" spin=1" if args.interrupt else "")
+    session = debug.Session(args.kernel, args.stub, emu=args.emu, model=args.model,
+                            qemu_cpu=args.qemu_cpu, cmdline=cmdline, qemu_gdbstub=args.qemu_gdbstub,
+                            timeout=timeout, keep_dir=run_dir, mem_mb=args.mem)
+    env = dict(os.environ, HVT_NONCE=session.nonce, HVT_MEM_MB=str(args.mem),
+               HVT_VMX_BREAK=args.vmx_break or "", HVT_EXPECT=args.expect or "",
+               HVT_STEP_ENTRY="1" if args.step_entry else "",
+               HVT_INTERRUPT="1" if args.interrupt else "",
+               HVT_QEMU_STUB="1" if args.qemu_gdbstub else "", HVT_STATUS=str(args.status))
+    gdb_argv = ["gdb", "-batch", "-nx", "-x", gdbinit,
+                "-ex", "target remote localhost:%d" % session.gdb_port,
+                "-x", os.path.join(HERE, "gdb_checks.py")]
+    start = time.monotonic()
+    try:
+        session.start()
+        lines = run_gdb(gdb_argv, env, timeout, interrupt_after=1.0)
+        res = session.wait(max(5.0, timeout - (time.monotonic() - start)))
+    finally:
+        res = session.stop()
+    wall = time.monotonic() - start
+
+    results = {}
+    for line in lines:
+        if line.startswith("HVT-CHECK "):
+            _, status, rest = line.split(" ", 2)
+            check, _, detail = rest.partition(": ")
+            results.setdefault(check, (status == "ok", detail))
+    names = expected_checks(args)
+    print("TAP version 13")
+    print("1..%d" % (len(names) + 1))
+    where = "Bochs (%s)" % args.model if args.emu == "bochs" else "QEMU (%s)" % args.qemu_cpu
+    print("# gdb against %s in %s, %s: %.1f s wall" % (
+        name, where, "QEMU's gdb stub" if args.qemu_gdbstub else "the kernel's stub", wall))
+    failed = False
+    for n, check in enumerate(names, 1):
+        ok, detail = results.get(check, (False, "never reported (gdb stopped early?)"))
+        failed |= not ok
+        print("%s %d - %s: %s" % ("ok" if ok else "not ok", n, check, detail))
+    emu_ok = res is not None and res.outcome == "finished" and res.status == args.status
+    failed |= not emu_ok
+    print("%s %d - emulator: %s" % ("ok" if emu_ok else "not ok", len(names) + 1,
+                                    res.describe() if res else "no result"))
+    if failed:
+        print("# gdb output:")
+        for line in lines[-60:]:
+            print("#   " + line)
+        if res:
+            print("# last console lines:")
+            for line in res.serial.splitlines()[-15:]:
+                print("#   | " + line)
+            for line in res.emulator_errors:
+                print("#   ! " + line)
+        print("# files: %s" % run_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
