@@ -139,7 +139,7 @@ def parse_log(serial):
     return events
 
 
-def _namespace(facts, nonce, fields):
+def _namespace(facts, nonce, fields, emulator_log=""):
     msrs = facts.get("msr", {})
 
     def msr(name):
@@ -154,6 +154,7 @@ def _namespace(facts, nonce, fields):
         "bit": lambda v, n: (v >> n) & 1, "bits": lambda v, h, l: (v >> l) & ((1 << (h - l + 1)) - 1),
         "int": int, "str": str, "len": len, "min": min, "max": max, "all": all, "any": any,
         "hex": hex, "True": True, "False": False,
+        "emulator_log": emulator_log,
     }
     ns.update(fields)
     return ns
@@ -166,15 +167,18 @@ def _explain(expr, ns):
         v = ns.get(name)
         if isinstance(v, bool) or v is None or callable(v) or isinstance(v, SimpleNamespace):
             continue
+        if name == "emulator_log":
+            shown.append("emulator_log=(%d lines, see the emulator error lines)" % len(v.splitlines()))
+            continue
         if isinstance(v, str) and len(v) > 60:
             v = v[:60] + "..."
         shown.append("%s=%s" % (name, hex(v) if isinstance(v, int) and v > 9 else v))
     return ", ".join(shown)
 
 
-def check_line(cp, fields, facts, nonce):
+def check_line(cp, fields, facts, nonce, emulator_log=""):
     """Evaluate every expectation on one line's fields; return None or a failure message."""
-    ns = _namespace(facts, nonce, fields)
+    ns = _namespace(facts, nonce, fields, emulator_log)
     for expr in cp.expect:
         try:
             ok = eval(expr, {"__builtins__": {}}, ns)  # expressions come from the grader's files
@@ -235,7 +239,8 @@ def judge(chapter, run, facts, nonce, run_result, console=None):
         if cp.runs and run.name not in cp.runs:
             continue
         results.append(judge_checkpoint(cp, facts, nonce, events, chapter_skip,
-                                        run_result.serial if console is None else console))
+                                        run_result.serial if console is None else console,
+                                        getattr(run_result, "emulator_log", "")))
     return results
 
 
@@ -249,14 +254,14 @@ def console_namespace(text):
     }
 
 
-def judge_checkpoint(cp, facts, nonce, events, chapter_skip, console=""):
+def judge_checkpoint(cp, facts, nonce, events, chapter_skip, console="", emulator_log=""):
     lacking = [r for r in cp.requires if not facts.get(r)]
     if chapter_skip and not cp.always:
         return Result(cp.id, "skip", cp.points, "CPU %s cannot run this chapter" % facts["name"])
     if lacking:
         return Result(cp.id, "skip", cp.points, "CPU %s has no %s" % (facts["name"], ", ".join(lacking)))
     if cp.source == "console":
-        problem = check_line(cp, console_namespace(console), facts, nonce)
+        problem = check_line(cp, console_namespace(console), facts, nonce, emulator_log)
         return Result(cp.id, "fail" if problem else "pass", cp.points, problem or "")
     lines = [e for e in events if e[0] == "ckpt" and e[2] == cp.id]
     good = [e for e in lines if e[1] == nonce]
@@ -266,7 +271,7 @@ def judge_checkpoint(cp, facts, nonce, events, chapter_skip, console=""):
                           "(output not produced by this run)", [lines[0][4]])
         return Result(cp.id, "fail", cp.points, "missing: the kernel never reported it")
     for e in good:
-        problem = check_line(cp, e[3], facts, nonce)
+        problem = check_line(cp, e[3], facts, nonce, emulator_log)
         if problem:
             return Result(cp.id, "fail", cp.points, problem, [e[4]])
     return Result(cp.id, "pass", cp.points, "")

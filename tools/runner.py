@@ -48,7 +48,8 @@ class RunResult:
     status: int = -1             # the kernel's own status from its "@end" line
     end_nonce: str = ""
     emulator_exit: int = 0
-    emulator_errors: list = field(default_factory=list)
+    emulator_errors: list = field(default_factory=list)   # the last 20, for showing
+    emulator_log: str = ""       # every such line, for checkpoint expectations (emulator_log)
     wall_seconds: float = 0.0
     tsc_at_end: int = 0          # Bochs with clock sync=none: emulated instructions
     workdir: str = ""
@@ -244,7 +245,7 @@ def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
     errors = [line.strip() for line in log.splitlines()
               if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line]
     res = RunResult("timeout", serial, emulator_exit=exit_code or 0, emulator_errors=errors[-20:],
-                    wall_seconds=wall, workdir=workdir)
+                    emulator_log="\n".join(errors), wall_seconds=wall, workdir=workdir)
     ends = END_RE.findall(serial)
     if ends:
         res.end_nonce, status, tsc = ends[-1]

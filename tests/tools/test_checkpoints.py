@@ -110,6 +110,21 @@ class JudgeTest(unittest.TestCase):
         res = checkpoints.judge(self.ch, self.run, INTEL, "N", run(log))
         self.assertEqual(statuses(res)["basic"], "pass")
 
+    def test_emulator_log_in_expectations(self):
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "checkpoints.toml"), "w") as f:
+            f.write(CHAPTER + '[[checkpoint]]\nid="hw"\nexpect=["error == 8", '
+                    '"\'invalid host TR\' in emulator_log"]\n')
+        ch = checkpoints.load_chapter(d)
+        log = "@ckpt hw nonce=N error=8\n@end nonce=N status=0\n"
+        said = run(log)
+        said.emulator_log = "00001e[CPU0  ] VMFAIL: VMCS invalid host TR selector"
+        hw = next(r for r in checkpoints.judge(ch, ch.runs[0], INTEL, "N", said) if r.id == "hw")
+        self.assertEqual(hw.status, "pass")
+        silent = next(r for r in checkpoints.judge(ch, ch.runs[0], INTEL, "N", run(log)) if r.id == "hw")
+        self.assertEqual(silent.status, "fail")
+        self.assertIn("emulator_log=(0 lines", silent.message)
+
     def test_declarations_must_check_something(self):
         d = tempfile.mkdtemp()
         with open(os.path.join(d, "checkpoints.toml"), "w") as f:
