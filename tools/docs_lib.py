@@ -22,7 +22,8 @@ SKIP_DIRS = {".git", "__pycache__", "node_modules"}
 SOURCE_EXTS = (".c", ".h", ".S", ".py")
 # Names a page may quote that are not this repository's (Linux headers the style guide cites).
 EXTERNAL_NAMES = {"vmx.h", "msr-index.h"}
-EXTERNAL_FUNCTIONS = set()
+# Linux's functions the pages compare ours with.
+EXTERNAL_FUNCTIONS = {"vmcs_check16"}
 
 ZH_HEADER_RE = re.compile(r"^<!-- source: (\S+) sha256:([0-9a-f]{64}) -->\s*$")
 MARKER_RE = re.compile(r"^<!-- expected-output (.*?)-->\s*$")
@@ -215,21 +216,24 @@ class RepoIndex:
         return sorted(found)[0] if len(found) == 1 else None
 
 
-C_DEF_RE = re.compile(r"^(?!typedef\b|struct\s+\w+\s*\{|enum\b|union\b|return\b)[A-Za-z_][\w \t\*]*?"
-                      r"\b([A-Za-z_]\w*)\s*\(")
-C_MACRO_RE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)\(")
+C_DEF_RE = re.compile(r"^(?!typedef\b|return\b|else\b)[A-Za-z_][\w \t\*]*?\b([A-Za-z_]\w*)\s*\(")
+C_TYPE_RE = re.compile(r"^(struct|enum|union)\s+\w+\s*(\{|$)")
+C_MACRO_RE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)\(([^)]*)\)")
+PASTE_RE = re.compile(r"\b(\w*)##(\w+)\s*\(")
 ASM_LABEL_RE = re.compile(r"^([A-Za-z_]\w*):")
 PY_DEF_RE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(")
 
 
 def scan_functions(path):
     """(name, line, is_definition) for the functions, function-like macros and assembly labels
-    defined in a C, assembly or Python file."""
+    defined in a C, assembly or Python file. Functions a macro makes by token pasting
+    (read_cr##n) are found where the macro is used (read_cr0 at DEFINE_CR_ACCESSORS(0))."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             lines = f.read().split("\n")
     except OSError:
         return
+    pasting = {}                    # macro name -> (parameter, [(prefix, suffix parameter)])
     for n, line in enumerate(lines, 1):
         if path.endswith(".py"):
             m = PY_DEF_RE.match(line)
@@ -239,6 +243,21 @@ def scan_functions(path):
         m = C_MACRO_RE.match(line)
         if m:
             yield m.group(1), n, True
+            body, k = line, n
+            while body.rstrip().endswith("\\") and k < len(lines):
+                body += lines[k]
+                k += 1
+            params = [p.strip() for p in m.group(2).split(",")]
+            made = [(pre, arg) for pre, arg in PASTE_RE.findall(body) if arg in params]
+            if made:
+                pasting[m.group(1)] = (params, made)
+            continue
+        use = re.match(r"^(\w+)\(([^)]*)\)\s*;?\s*$", line)
+        if use and use.group(1) in pasting:
+            params, made = pasting[use.group(1)]
+            args = dict(zip(params, [a.strip() for a in use.group(2).split(",")]))
+            for pre, arg in made:
+                yield pre + args.get(arg, ""), n, True
             continue
         if path.endswith(".S"):
             m = ASM_LABEL_RE.match(line)
@@ -247,17 +266,16 @@ def scan_functions(path):
             continue
         clean = re.sub(r"__attribute__\s*\(\(.*?\)\)", "", line)
         m = C_DEF_RE.match(clean)
-        if not m or clean.rstrip().endswith((",", "=")) or "=" in clean.split("(")[0]:
+        if not m or C_TYPE_RE.match(clean) or "=" in clean.split("(")[0]:
             continue
-        stmt = clean
-        k = n
-        while not re.search(r"[;{]", stmt) and k < len(lines) and k < n + 8:
+        stmt, k = clean, n
+        while not re.search(r"[;{]", stmt) and k < len(lines) and k < n + 10:
             stmt += " " + lines[k]
             k += 1
-        if re.search(r"\)\s*(\{|$)", stmt.split(";")[0]) and "{" in stmt and (
-                ";" not in stmt or stmt.index("{") < stmt.index(";")):
+        brace, semi = stmt.find("{"), stmt.find(";")
+        if brace >= 0 and (semi < 0 or brace < semi) and re.search(r"\)\s*(\w+\s*)*\{", stmt):
             yield m.group(1), n, True
-        elif ";" in stmt:
+        elif semi >= 0 and re.search(r"\)\s*;", stmt):
             yield m.group(1), n, False
 
 
@@ -365,8 +383,9 @@ def replace_block(text, block, new_lines):
 def normalise_console(serial, nonce="", masks=()):
     """The console text as pages show it: no \\r, no trailing spaces, no leading or trailing blank
     lines; the run's nonce written <nonce>; tsc=N written tsc=<tsc>; "N free pages" (it follows
-    the kernel's size) written "<n> free pages"; for every key in masks,
-    key=VALUE written key=<key> (per-run values such as addresses a block's marker names)."""
+    the kernel's size) written "<n> free pages"; for every key in masks, key=VALUE written
+    key=<key>, and that VALUE written <key> wherever else it appears (per-run values a block's
+    marker names: a result derived from the nonce, an address)."""
     text = serial.replace("\r", "")
     if nonce:
         text = text.replace(nonce, NONCE_MASK)
@@ -374,7 +393,11 @@ def normalise_console(serial, nonce="", masks=()):
     for pattern, mask in BUILD_MASKS:
         text = re.sub(pattern, mask, text)
     for key in masks:
+        values = set(re.findall(r"\b%s=(\S+)" % re.escape(key), text))
         text = re.sub(r"\b%s=\S+" % re.escape(key), "%s=<%s>" % (key, key), text)
+        for value in sorted(values, key=len, reverse=True):
+            if len(value) >= 4 and not value.startswith("<"):
+                text = re.sub(r"(?<![\w])%s(?![\w])" % re.escape(value), "<%s>" % key, text)
     lines = [line.rstrip() for line in text.split("\n")]
     while lines and not lines[0]:
         lines.pop(0)

@@ -20,8 +20,9 @@ A block is a marker comment followed by a fenced block, in docs/NN-*.md and docs
 chapter= names chapters/NN-*/, run= one of its checkpoints.toml runs (CPU model, command line,
 boot route). The console is normalised (docs_lib.normalise_console): carriage returns and
 trailing spaces removed, leading and trailing blank lines dropped, the run's nonce written
-<nonce>, tsc=N written tsc=<tsc>, "N free pages" written "<n> free pages"; mask=key1,key2 in the marker also writes key=<key> for
-per-run values such as addresses. Everything else must match exactly. --build (default
+<nonce>, tsc=N written tsc=<tsc>, "N free pages" written "<n> free pages"; mask=key1,key2 in the marker also writes key=<key>,
+and the same value <key> wherever else it appears, for per-run values such as a result
+computed from the nonce. Everything else must match exactly. --build (default
 build/) is the Meson build directory holding the kernels.
 """
 import argparse

@@ -160,6 +160,11 @@ class TestExpectedOutput(Repo):
                          ["hello nonce=<nonce> vmcs=<vmcs>", "RAM, <n> free pages",
                           "@end nonce=<nonce> status=0 tsc=<tsc>"])
 
+    def test_mask_value_everywhere(self):
+        serial = "Guest result 0x7b1571b6 for seed 0xfeed\n@ckpt g result=0x7b1571b6 ok=1\n"
+        self.assertEqual(docs_lib.normalise_console(serial, "feed", ["result", "ok"]),
+                         ["Guest result <result> for seed 0x<nonce>", "@ckpt g result=<result> ok=<ok>"])
+
     def test_blocks(self):
         blocks = docs_lib.expected_blocks(PAGE)
         self.assertEqual([b.name for b in blocks], ["01-haswell"])
