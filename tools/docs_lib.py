@@ -296,7 +296,10 @@ def strip_expected_bodies(text):
 
 
 def source_hash(text):
-    return hashlib.sha256(strip_expected_bodies(text).encode("utf-8")).hexdigest()
+    """sha256 of the page without its expected-output bodies, every run of white space one
+    space: re-wrapping a paragraph does not make its translation stale."""
+    flat = " ".join(strip_expected_bodies(text).split())
+    return hashlib.sha256(flat.encode("utf-8")).hexdigest()
 
 
 def zh_header(chinese_text):

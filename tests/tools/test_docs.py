@@ -96,6 +96,10 @@ class TestEditions(Repo):
         docs_check.stamp_pages([os.path.join(self.root, "docs/zh/00-setup.md")], self.root)
         self.assertEqual(docs_check.check_translations(self.root), [])
 
+    def test_rewrapping_is_no_change(self):
+        write(self.root, "docs/00-setup.md", "# 00: Setup\n\n## Why   Bochs\n\nText.\n\n")
+        self.assertEqual(docs_check.check_translations(self.root), [])
+
     def test_missing_header(self):
         write(self.root, "docs/zh/00-setup.md", "# 没有来源\n")
         self.assertIn("first line must be", docs_check.check_translations(self.root)[0])
