@@ -122,8 +122,7 @@ def sphinx(srcdir, outdir, doctrees, options):
             "-c", CONF_DIR, "-d", doctrees]
     for k, v in options.items():
         argv += ["-D", "%s=%s" % (k, v)]
-    env = dict(os.environ, JIEBA_CACHE_DIR=doctrees)
-    if subprocess.run(argv + [srcdir, outdir], env=env).returncode:
+    if subprocess.run(argv + [srcdir, outdir]).returncode:
         sys.exit("docs_build: sphinx-build failed on %s (warnings are errors: see above)" % srcdir)
 
 
@@ -139,6 +138,7 @@ def main(argv=None):
     rendered = render_diagrams(out, a.repo)
     src = stage(out, rendered, a.repo)
     site = os.path.join(out, "site")
+    shutil.rmtree(site, ignore_errors=True)      # no page of a removed document survives
     common = {"hvt_repo": os.path.abspath(a.repo)}
     sphinx(src, site, os.path.join(out, "doctrees-en"),
            dict(common, hvt_docs_prefix="docs", hvt_source_url="_source", hvt_other_edition="zh/",

@@ -138,6 +138,19 @@ class TestLinks(Repo):
         self.assertEqual(index.resolve_file("vmx_caps.c", "docs/01-detect-vmx.md"),
                          "chapters/01-detect-vmx/vmx_caps.c")
 
+    def test_function_kinds(self):
+        write(self.root, "common/include/x86.h",
+              "// a\n// b\n#define DEFINE_CR(n) \\\n    static inline u64 read_cr##n(void) { return 0; }\n"
+              "DEFINE_CR(0)\nDEFINE_CR(4)\n#define BIT(n) (1u << (n))\n"
+              "enum vcpu_result vcpu_run(struct vcpu *v,\n                          int x)\n{\n}\n"
+              "int declared_only(void);\nstruct s { int a; };\n")
+        write(self.root, "common/entry.S", "// a\n// b\nvmx_vmexit:\n    ret\n")
+        index = docs_lib.RepoIndex(self.root)
+        for name, line in (("read_cr0", 5), ("read_cr4", 6), ("BIT", 7), ("vcpu_run", 8),
+                           ("declared_only", 12), ("vmx_vmexit", 3)):
+            self.assertEqual(index.function(name)[1], line, name)
+        self.assertIsNone(index.function("s"))
+
     def test_slugs(self):
         self.assertEqual(docs_lib.slug("SDM references"), "sdm-references")
         self.assertEqual(docs_lib.slug("Step 1: is it an Intel CPU with VMX?"),
