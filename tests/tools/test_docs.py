@@ -215,6 +215,20 @@ class TestExpectedOutput(Repo):
             update_expected_output.boot = saved
 
 
+@unittest.skipUnless(shutil.which("dot"), "Graphviz not installed")
+class TestDiagrams(Repo):
+    def test_up_to_date_and_stale(self):
+        write(self.root, "docs/diagrams/a.dot", "// a\n// b\ndigraph a { x -> y; }\n")
+        out = docs_build.render_diagrams(os.path.join(self.root, "out"), self.root)
+        for name in ("a.svg", "chapter-deps.svg"):
+            shutil.copy(os.path.join(out, name), os.path.join(self.root, "docs/diagrams", name))
+        self.assertEqual(docs_check.check_diagrams(self.root), [])
+        write(self.root, "docs/diagrams/a.dot", "// a\n// b\ndigraph a { x -> z; }\n")
+        problems = docs_check.check_diagrams(self.root)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("a.svg differs", problems[0])
+
+
 class TestChapterGraph(Repo):
     def test_graph(self):
         write(self.root, "chapters/02-vmxon/meson.build",
