@@ -59,6 +59,7 @@ class RunResult:
     message: str = ""
     until: str = ""              # the pattern that ended a "matched" run
     step_seconds: list = field(default_factory=list)   # when each input step's pattern appeared
+    connect_seconds: float = 0.0  # when the scripted console connected (Bochs starts then)
 
     def describe(self):
         if self.outcome == "finished":
@@ -270,6 +271,7 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     res.until = until or ""
     if console:
         res.step_seconds = [t - start for t in console.step_times]
+        res.connect_seconds = console.connected_at - start if console.connected_at else 0.0
         if console.error and res.outcome != "finished":
             res.message = console.error
     return res
