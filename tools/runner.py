@@ -281,7 +281,8 @@ def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
     serial = _read(serial_path)
     log = _read(emulog) + _read(os.path.join(workdir, "emulator.out"))
     errors = [line.strip() for line in log.splitlines()
-              if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line]
+              if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line
+              and "waiting for connection" not in line]          # QEMU, scripted COM1
     res = RunResult("timeout", serial, emulator_exit=exit_code or 0, emulator_errors=errors[-20:],
                     emulator_log="\n".join(errors), wall_seconds=wall, workdir=workdir)
     ends = END_RE.findall(serial)

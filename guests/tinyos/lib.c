@@ -1,5 +1,5 @@
 /* lib.c: memory, string and formatting functions, compiled twice: into the kernel
- * and into every user program (user/meson.build), so both print the same way. */
+ * and into every user program (see meson.build), so both print the same way. */
 #include "tinylib.h"
 
 /* rep stosb / rep movsb: plain loops here could be turned back into calls to

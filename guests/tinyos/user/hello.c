@@ -1,4 +1,5 @@
-/* hello.c: the smallest user program: one line through the write system call. */
+/* hello.c: the smallest user program: one line printed through the write system
+ * call, with the process id the kernel gave it. */
 #include "ulib.h"
 
 int main(void)
