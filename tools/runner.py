@@ -9,9 +9,10 @@
     tools/runner.py --input '>> ' 'usertests\r' --until 'usertests passed' GUEST   # type at a prompt
 
 Each run gets its own temporary directory (ROM, bochsrc, logs), so runs can
-go in parallel. With scripted input (tools/serial_script.py) COM1 becomes a TCP
-socket the runner types into; without it, COM1 goes straight to serial.log. Bochs ignores SIGTERM: a run that times out gets SIGINT (Bochs
-drops into its debugger, which quits on end of input), then SIGKILL.
+go in parallel. Bochs ignores SIGTERM: a run that times out gets SIGINT (Bochs
+drops into its debugger, which quits on end of input), then SIGKILL. With
+scripted input (tools/serial_script.py) COM1 becomes a TCP socket the runner
+types into; without it, COM1 goes straight to serial.log.
 """
 import argparse
 import os
@@ -253,9 +254,8 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                 if show:
                     offset = _follow(serial, offset, show)
                 if until_re and outcome is None and os.path.getsize(serial) != watched:
-                    text = _read(serial)
-                    watched = len(text)
-                    if until_re.search(text):
+                    watched = os.path.getsize(serial)
+                    if until_re.search(_read(serial)):
                         outcome = "matched"
                 if outcome is None and (time.monotonic() - start > timeout
                                         or (stop is not None and stop.is_set())):
