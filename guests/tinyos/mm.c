@@ -165,14 +165,15 @@ int elf_load(u64 *pml4, const u8 *image, size_t size, u64 *entry)
     const struct elf64_ehdr *eh = (const void *)image;
     if (size < sizeof(*eh) || *(const u32 *)eh->ident != 0x464C457F /* "\177ELF" */ || eh->ident[4] != 2 ||
         eh->machine != 62 || eh->type != 2 || eh->phentsize != sizeof(struct elf64_phdr) ||
-        eh->phoff + (u64)eh->phnum * sizeof(struct elf64_phdr) > size)
+        eh->phoff > size || (u64)eh->phnum * sizeof(struct elf64_phdr) > size - eh->phoff)
         return -1;
     const struct elf64_phdr *ph = (const void *)(image + eh->phoff);
     for (int i = 0; i < eh->phnum; i++, ph++) {
         if (ph->type != PT_LOAD || ph->memsz == 0)
             continue;
-        if (ph->offset + ph->filesz > size || ph->filesz > ph->memsz || ph->vaddr < USER_BASE ||
-            ph->vaddr + ph->memsz > USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE)
+        u64 limit = USER_STACK_TOP - (USER_STACK_PAGES + 1) * PAGE_SIZE;   /* below the guard page */
+        if (ph->offset > size || ph->filesz > size - ph->offset || ph->filesz > ph->memsz ||
+            ph->vaddr < USER_BASE || ph->vaddr > limit || ph->memsz > limit - ph->vaddr)
             return -1;
         if (load_segment(pml4, ph, image + ph->offset) < 0)
             return -1;
