@@ -143,7 +143,8 @@ def check_links(repo=REPO):
     index = docs_lib.RepoIndex(repo)
     problems, cache = [], {}
     pages = docs_lib.english_pages(repo) + docs_lib.chinese_pages(repo)
-    pages += [p for p in ("README.md",) if os.path.exists(os.path.join(repo, p))]
+    # The other Markdown files of the repository (README.md, guests/*/README.md, ...) link too.
+    pages += sorted(f for f in index.files if f.endswith(".md") and not f.startswith("docs/"))
     for page in pages:
         problems += check_page_links(page, docs_lib.read(page, repo), index, cache)
     return problems

@@ -79,7 +79,9 @@ def boot(block, build, repo=REPO):
     res = runner.run_kernel(kernel, stub, emu=facts.get("emulator", "bochs"), model=run.cpu,
                             qemu_cpu=facts.get("qemu_cpu", "qemu64"),
                             cmdline=("nonce=%s %s" % (nonce, run.cmdline)).strip(),
-                            timeout=timeout, boot=run.boot)
+                            timeout=timeout, boot=run.boot,
+                            script=getattr(run, "input", None) or (),
+                            until=getattr(run, "until", "") or None)
     if res.workdir:
         shutil.rmtree(res.workdir, ignore_errors=True)
     return docs_lib.normalise_console(res.serial, nonce, block.masks), res
