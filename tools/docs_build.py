@@ -107,6 +107,10 @@ def stage(out, rendered, repo=REPO):
     shutil.rmtree(src, ignore_errors=True)
     shutil.copytree(os.path.join(repo, "docs"), src,
                     ignore=shutil.ignore_patterns("meson.build", "__pycache__"))
+    for page in docs_lib.OUTSIDE_PAGES:          # pages kept beside their code, same path
+        if os.path.exists(os.path.join(repo, page)):
+            os.makedirs(os.path.join(src, os.path.dirname(page)), exist_ok=True)
+            shutil.copy(os.path.join(repo, page), os.path.join(src, page))
     for name in os.listdir(rendered):
         if name.endswith(".svg"):
             shutil.copy(os.path.join(rendered, name), os.path.join(src, "diagrams", name))

@@ -144,7 +144,8 @@ def check_links(repo=REPO):
     problems, cache = [], {}
     pages = docs_lib.english_pages(repo) + docs_lib.chinese_pages(repo)
     # The other Markdown files of the repository (README.md, guests/*/README.md, ...) link too.
-    pages += sorted(f for f in index.files if f.endswith(".md") and not f.startswith("docs/"))
+    pages += sorted(f for f in index.files if f.endswith(".md") and not f.startswith("docs/")
+                    and f not in pages)
     for page in pages:
         problems += check_page_links(page, docs_lib.read(page, repo), index, cache)
     return problems
@@ -209,10 +210,9 @@ def check_site(site, repo=REPO):
     """Every page of both editions rendered, and every relative href/src of every HTML file of
     the site points to an existing file (and anchor, within the site's own pages)."""
     problems = []
-    for edition, pages, prefix in (("en", docs_lib.english_pages(repo), "docs/"),
-                                   ("zh", docs_lib.chinese_pages(repo), "docs/zh/")):
+    for edition, pages in (("en", docs_lib.english_pages(repo)), ("zh", docs_lib.chinese_pages(repo))):
         for page in pages:
-            name = page[len(prefix):-3] + ".html"
+            name = docs_lib.site_name(page)
             out = os.path.join(site, name) if edition == "en" else os.path.join(site, "zh", name)
             if not os.path.exists(out):
                 problems.append("%s: not rendered (%s missing)" % (page, out))

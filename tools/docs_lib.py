@@ -20,6 +20,9 @@ import re
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIP_DIRS = {".git", "__pycache__", "node_modules"}
 SOURCE_EXTS = (".c", ".h", ".S", ".py")
+# Pages of the book kept beside the code they describe rather than in docs/ (same path in the
+# site; their Chinese edition is docs/zh/PATH).
+OUTSIDE_PAGES = ("grading/README.md",)
 # Names a page may quote that are not this repository's (Linux headers the style guide cites).
 EXTERNAL_NAMES = {"vmx.h", "msr-index.h"}
 # Linux's functions the pages compare ours with.
@@ -46,8 +49,9 @@ def is_build_dir(name):
 # ---- pages -------------------------------------------------------------------------------------
 
 def english_pages(repo=REPO):
-    """Repository-relative paths of the English pages: docs/**/*.md outside docs/zh."""
-    out = []
+    """Repository-relative paths of the English pages: docs/**/*.md outside docs/zh, and the
+    pages kept beside their code (OUTSIDE_PAGES) that exist."""
+    out = [p for p in OUTSIDE_PAGES if os.path.exists(os.path.join(repo, p))]
     docs = os.path.join(repo, "docs")
     for root, dirs, files in os.walk(docs):
         rel = os.path.relpath(root, repo)
@@ -66,11 +70,24 @@ def chinese_pages(repo=REPO):
 
 
 def zh_path(english):
+    """docs/NAME.md -> docs/zh/NAME.md; grading/README.md -> docs/zh/grading/README.md."""
+    if english in OUTSIDE_PAGES:
+        return os.path.join("docs", "zh", english)
     return os.path.join("docs", "zh", os.path.relpath(english, "docs"))
 
 
 def en_path(chinese):
-    return os.path.join("docs", os.path.relpath(chinese, os.path.join("docs", "zh")))
+    rel = os.path.relpath(chinese, os.path.join("docs", "zh"))
+    return rel if rel in OUTSIDE_PAGES else os.path.join("docs", rel)
+
+
+def site_name(page):
+    """Where a page of either edition is in the site, relative to its edition's root."""
+    if page.startswith("docs/zh/"):
+        page = page[len("docs/zh/"):]
+    elif page.startswith("docs/"):
+        page = page[len("docs/"):]
+    return page[:-3] + ".html"
 
 
 def is_chapter_page(path):

@@ -88,6 +88,15 @@ class TestEditions(Repo):
         self.assertTrue(any("docs/checkpoints.md: no Chinese edition" in p for p in problems))
         self.assertTrue(any("docs/zh/extra.md: no English page" in p for p in problems))
 
+    def test_pages_beside_their_code(self):
+        write(self.root, "grading/README.md", "# Grading\n")
+        self.assertIn("grading/README.md: no Chinese edition (docs/zh/grading/README.md)",
+                      docs_check.check_editions(self.root))
+        self.translate("grading/README.md")
+        self.assertEqual(docs_check.check_editions(self.root), [])
+        self.assertEqual(docs_check.check_translations(self.root), [])
+        self.assertEqual(docs_lib.site_name("docs/zh/grading/README.md"), "grading/README.html")
+
     def test_stale_after_english_change(self):
         write(self.root, "docs/00-setup.md", "# 00: Setup\n\n## Why Bochs\n\nNew text.\n")
         problems = docs_check.check_translations(self.root)

@@ -42,7 +42,14 @@ def repo_index(app):
 
 
 def page_of(app, docname):
+    """The repository path of a document of this edition."""
+    if app.config.hvt_docs_prefix == "docs" and docname + ".md" in docs_lib.OUTSIDE_PAGES:
+        return docname + ".md"
     return posixpath.join(app.config.hvt_docs_prefix, docname + ".md")
+
+
+def is_page(path):
+    return path.endswith(".md") and (path.startswith("docs/") or path in docs_lib.OUTSIDE_PAGES)
 
 
 def up(docname):
@@ -57,11 +64,11 @@ def source_url(app, docname, path, line=None):
 
 def page_url(app, docname, path, anchor):
     """The site URL of a repository .md page of either edition, from docname's page."""
-    prefix = app.config.hvt_docs_prefix
+    in_zh = app.config.hvt_docs_prefix == "docs/zh"
     if path.startswith("docs/zh/"):
-        target = ("" if prefix == "docs/zh" else "zh/") + path[len("docs/zh/"):-3] + ".html"
+        target = ("" if in_zh else "zh/") + docs_lib.site_name(path)
     else:
-        target = ("../" if prefix == "docs/zh" else "") + path[len("docs/"):-3] + ".html"
+        target = ("../" if in_zh else "") + docs_lib.site_name(path)
     return up(docname) + target + ("#" + anchor if anchor else "")
 
 
@@ -77,7 +84,7 @@ def repo_url(app, docname, path, anchor):
     readme = posixpath.join(path, "README.md")
     if path.startswith("docs/") and path in index.dirs and readme in index.files:
         path = readme
-    if path.endswith(".md") and path.startswith("docs/"):
+    if is_page(path):
         return page_url(app, docname, path, anchor)
     if path.startswith("docs/diagrams/") and path in index.files:
         return static_url(app, docname, path)
