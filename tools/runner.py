@@ -176,12 +176,13 @@ def make_boot_image(workdir, kernel, stub, cmdline, modules, mem_mb, boot):
 def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64",
                cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
                vmx_trace=False, show=None, keep_dir=None, com2=None, boot="rom", extra_args=(),
-               stop=None):
+               stop=None, max_serial=0):
     """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to.
     boot: "rom" (our boot ROM, fast) or "grub" (BIOS + GRUB ISO, as on a PC).
     com2: Bochs (mode, dev) or a QEMU -serial value; extra_args: more emulator arguments
     (QEMU only, e.g. its own gdb stub: "-gdb tcp:...", "-S"); stop: a threading.Event that
-    ends the run early (another thread, e.g. a debugging session, decides)."""
+    ends the run early (another thread, e.g. a debugging session, decides); max_serial: stop a
+    kernel that printed more than this many bytes (0: no limit), an error outcome."""
     emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
     workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -200,7 +201,10 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     if emu == "bochs":
         conf = os.path.join(workdir, "bochsrc")
         with open(conf, "w") as f:
-            f.write(bochs_config(image, serial, emulog, model, mem_mb, ips, vmx_trace, com2, boot))
+            # Relative to the run directory (Bochs' working directory): Bochs drops the spaces
+            # from paths in a bochsrc, so an absolute path with a space names another file.
+            f.write(bochs_config(os.path.basename(image), "serial.log", "emulator.log", model,
+                                 mem_mb, ips, vmx_trace, com2, boot))
         rc = os.path.join(workdir, "debugger.rc")
         with open(rc, "w") as f:
             f.write("c\nq\n")
@@ -231,12 +235,25 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                 if outcome is None and (time.monotonic() - start > timeout
                                         or (stop is not None and stop.is_set())):
                     outcome = "timeout"
+                if outcome is None and max_serial and _size(serial) > max_serial:
+                    outcome = "flood"
         finally:
             _stop(proc)
     wall = time.monotonic() - start
     if show:
         _follow(serial, offset, show)
-    return _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+    res = _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+    if outcome == "flood" and res.outcome != "finished":
+        res.outcome = "error"
+        res.message = "stopped: the kernel printed more than %d bytes" % max_serial
+    return res
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
