@@ -60,6 +60,9 @@ class RunResult:
             return "kernel powered off with status %d" % self.status
         if self.outcome == "timeout":
             return "timeout: the kernel did not power off within %.0f s (hung?)" % self.wall_seconds
+        if self.outcome == "crashed" and self.emulator_exit < 0:
+            return ("the emulator crashed (killed by signal %d) before the kernel powered off"
+                    % -self.emulator_exit)
         if self.outcome == "crashed":
             return ("the emulator stopped (exit %d) before the kernel powered off: triple fault, "
                     "emulator panic or crash" % self.emulator_exit)

@@ -1,98 +1,92 @@
-/* fake.c: a test-only kernel for the grader's own tests (grading/tests/): it misbehaves
- * the way "case=" on the command line asks (hang, garbage, flood, triple fault, forged lines). */
-#include "exercise.h"
+/* fake.c: a kernel that misbehaves on purpose, for the grader's own tests (grading/tests):
+ * each "case=" on the command line is one way a student's kernel can go wrong. */
 #include "kernel.h"
 #include "serial.h"
 
-const char chapter_title[] = "grader test kernel";
+const char chapter_title[] = "grader self-test kernel";
 
-/* A value only this run can know: the first 8 hex digits of the nonce, transformed. */
-static uint64_t from_nonce(void)
+static char which[16];
+
+/* The honest report: a value the test knows, and this run's nonce handed back. */
+static void report(void)
 {
-    uint64_t v = 0;
-    const char *n = run_nonce();
-    for (int i = 0; i < 8 && n[i]; i++)
-        v = v * 16 + (uint64_t)(n[i] <= '9' ? n[i] - '0' : (n[i] | 0x20) - 'a' + 10);
-    return v ^ 0x5a5a5a5a;
+    char id[40];
+    ksnprintf(id, sizeof(id), "answer-%s", which);
+    checkpoint(id, "value=%d", 42);
+    ksnprintf(id, sizeof(id), "echo-%s", which);
+    checkpoint(id, "back=0x%s", run_nonce());
 }
 
-static void good_lines(void)
+static void raw(const char *s)
 {
-    checkpoint("a", "v=42");
-    checkpoint("b", "v=0x%lx", from_nonce());
+    while (*s)
+        serial_putc(COM1_PORT, *s++);
 }
 
-/* The Bochs and QEMU exits poweroff() uses, without its "@end" line. */
-static _Noreturn void raw_exit(void)
+/* Leave the emulator without printing the "@end" line (poweroff() prints one). */
+static _Noreturn void quiet_poweroff(void)
 {
     outb(0xf4, 0);
     for (const char *s = "Shutdown"; *s; s++)
         outb(0x8900, (uint8_t)*s);
     for (;;)
-        cpu_relax();
+        hlt();
 }
 
+/* Every byte value, escape sequences, carriage returns, and protocol lines that are
+ * broken or belong to no run: none of it may confuse the grader. */
 static void garbage(void)
 {
-    uint32_t x = 12345;
-    for (int i = 0; i < 4096; i++) {
-        x = x * 1103515245 + 12345;
-        serial_putc(COM1_PORT, (char)(x >> 16));
-    }
-    /* Fragments that look like protocol lines but are not at the start of a line. */
-    kprintf(" @ckpt a nonce=%s v=1 \x1b[2J\x7f\n", run_nonce());
-    serial_putc(COM1_PORT, '\0');
-    serial_putc(COM1_PORT, '\n');
+    for (int round = 0; round < 8; round++)
+        for (int b = 0; b < 256; b++)
+            serial_putc(COM1_PORT, (char)(b ^ (round * 37)));
+    raw("\n\x1b[2J\x1b[31m\r@ckpt\n@end\n@ckpt answer-other nonce=\xff\xfe value=\x01\n");
+    raw("@end nonce=0000000000000000 status=0 tsc=1\n@skip\n\xef\xbb\xbf\xc3\x28\n");
 }
 
-static void forged(void)
+static void flood(unsigned long lines)
 {
-    kprintf("@ckpt a nonce=0123456789abcdef v=42\n");        /* a recorded run's nonce */
-    kprintf("@ckpt b v=0x%lx\n", from_nonce());               /* no nonce at all */
-    kprintf("@ckpt a nonce= v=42\n");                         /* an empty one */
+    for (unsigned long i = 0; lines == 0 || i < lines; i++)
+        kprintf("flood %08lx: the kernel is printing a lot, as a runaway loop would\n", i);
 }
 
 static _Noreturn void triple_fault(void)
 {
-    struct dtr none = { 0, 0 };
+    struct dtr none = {0, 0};
     asm volatile("lidt %0; int3" : : "m"(none));
     for (;;)
-        cpu_relax();
+        hlt();
 }
 
 int chapter_main(void)
 {
-    char c[16] = "ok";
-    cmdline_get("case", c, sizeof(c));
-    if (!strcmp(c, "triple"))
-        triple_fault();
-    if (!strcmp(c, "garbage"))
+    cmdline_get("case", which, sizeof(which));
+    if (!strcmp(which, "triple")) {
+        raw("binary \x01\x02\x1b[0m\x7f\xff before dying\n");   /* reports must show it safely */
+        /* Bochs loses what the UART has not sent yet when it stops: wait until it is empty. */
+        while (!(inb(COM1_PORT + 5) & 0x40))
+            cpu_relax();
+        triple_fault();                        /* before the first checkpoint */
+    }
+    if (!strcmp(which, "hang"))
+        for (;;)
+            hlt();
+    if (!strcmp(which, "garbage"))
         garbage();
-    if (!strcmp(c, "forged")) {
-        forged();
+    if (!strcmp(which, "flood"))
+        flood(16384);                          /* 1.2 MB, then the report */
+    if (!strcmp(which, "endless"))
+        flood(0);
+    if (!strcmp(which, "fakenonce")) {
+        /* A recorded line from another run, and one without a nonce at all. */
+        kprintf("@ckpt answer-fakenonce nonce=0123456789abcdef value=42\n");
+        kprintf("@ckpt echo-fakenonce back=0x%s\n", run_nonce());
         return STATUS_OK;
     }
-    if (!strcmp(c, "todo"))
-        TODO_EXERCISE("99-1");
-    if (!strcmp(c, "nonl")) {
-        checkpoint("a", "v=42");
-        kprintf("@ckpt b nonce=%s v=0x%lx", run_nonce(), from_nonce());
-        raw_exit();
-    }
-    if (!strcmp(c, "hang")) {
-        checkpoint("a", "v=42");
-        for (;;)
-            cpu_relax();
-    }
-    good_lines();
-    if (!strcmp(c, "flood"))
-        for (uint64_t i = 0;; i++)
-            kprintf("flood %lu: the kernel prints without end .............................\n", i);
-    if (!strcmp(c, "big")) {
-        uint64_t n = cmdline_get_u64("kib", 1024);
-        for (uint64_t i = 0; i < n * 16; i++)
-            kprintf("%063lu\n", i);         /* 64 bytes a line */
-        checkpoint("big", "lines=%lu", n * 16);
+    report();
+    if (!strcmp(which, "nonewline")) {
+        kprintf("@end nonce=%s status=0 tsc=0", run_nonce());   /* the log's last line, unended */
+        quiet_poweroff();
     }
     return STATUS_OK;
 }
