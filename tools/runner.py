@@ -221,6 +221,10 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
         if com2:
             argv += ["-serial", com2]
         argv += list(extra_args)
+    # If this process dies without cleaning up (SIGKILL), the kernel ends the emulator too.
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        argv = [setpriv, "--pdeathsig", "KILL"] + argv
     start = time.monotonic()
     with open(os.path.join(workdir, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
