@@ -215,8 +215,8 @@ def static_results(chapter, run, message):
 class _Sub:
     """One submission while it is being graded: its private folder and collected runs."""
 
-    def __init__(self, sub):
-        self.sub = sub
+    def __init__(self, sub, chapters):
+        self.sub, self.chapters = sub, chapters
         self.report = SubmissionReport(sub.name, sub.spec)
         self.work = ""
         self.runs = {}               # chapter id -> {run index: (RunReport, [Result])}
@@ -263,8 +263,11 @@ class Grader:
                 shutil.rmtree(state.work, ignore_errors=True)
             state.finished = True
 
-    def grade(self, subs):
-        states = deque(_Sub(s) for s in subs)
+    def grade(self, subs, plan=None):
+        """Grade subs; plan: {submission name: [Chapter]} for those graded on other chapters
+        than the grader's list (the handout check grades each mutant on its own chapter)."""
+        plan = plan or {}
+        states = deque(_Sub(s, plan.get(s.name, self.chapters)) for s in subs)
         all_states = list(states)
         self.ninja_jobs = max(1, (os.cpu_count() or 1) // max(1, min(self.opts.jobs, len(subs))))
         self.pool = concurrent.futures.ThreadPoolExecutor(max(1, self.opts.jobs))
@@ -309,7 +312,7 @@ class Grader:
         self.say("%s: configuring" % sub.name)
         rc, setup_log = self._configure(root, build)
         _write(os.path.join(out_dir, "build.log"), setup_log)
-        for ch in self.chapters:
+        for ch in state.chapters:
             if self.stop.is_set():
                 return
             self._build_chapter(state, ch, root, build, rc == 0, setup_log, out_dir)
@@ -387,7 +390,7 @@ class Grader:
     # -- scoring ------------------------------------------------------------------------
     def _finish(self, state):
         for cr in state.report.chapters:
-            ch = next(c for c in self.chapters if c.id == cr.id)
+            ch = next(c for c in state.chapters if c.id == cr.id)
             runs = [state.runs[cr.id][i] for i in sorted(state.runs.get(cr.id, {}))]
             cr.runs = [rr for rr, _ in runs]
             if not runs:
@@ -401,7 +404,7 @@ class Grader:
                 status = "skip" if cp.id not in table else "pass" if got == pts else "fail"
                 cr.checkpoints.append(CheckpointReport(cp.id, cp.description, pts if cp.id in table
                                                        else cp.points, got, status, failures))
-        state.report.chapters.sort(key=lambda c: [x.id for x in self.chapters].index(c.id))
+        state.report.chapters.sort(key=lambda c: [x.id for x in state.chapters].index(c.id))
         return state.report
 
 

@@ -17,6 +17,7 @@ import helpers  # noqa: E402
 import checkpoints  # noqa: E402
 import grade  # noqa: E402
 import handout  # noqa: E402
+import handout_check  # noqa: E402
 import report  # noqa: E402
 import runner  # noqa: E402
 import submission  # noqa: E402
@@ -293,6 +294,45 @@ class Formats(unittest.TestCase):
         table = report.summary_table([sample()], ["01", "02"])
         self.assertIn("build!", table)
         self.assertIn("1/9", table)
+
+
+class HandoutCheckLogic(unittest.TestCase):
+    """handout_check.check() on made-up results: each kind of problem is reported."""
+
+    def chapter(self, fails, earned=0, build="ok", outcome="finished"):
+        cps = [grade.CheckpointReport(i, i, 1, 0 if i in fails else 1, "fail" if i in fails else "pass")
+               for i in ("a", "b", "c")]
+        runs = [grade.RunReport("r", "cpu", "bochs", outcome, "", "pass", "")]
+        for cp in cps:
+            cp.earned = min(cp.earned, earned) if cp.id in fails else cp.earned
+        return grade.ChapterReport("01", "t", build=build, earned=sum(c.earned for c in cps), possible=3,
+                                   runs=runs, checkpoints=cps)
+
+    def problems(self, ref, full, mutants, declared=None):
+        ch = checkpoints.Chapter("01", "t", "k", "/x", [], 1, [], [
+            checkpoints.Checkpoint(i, i, 1, ["True"], [], False, [], exercises=(declared or {}).get(i, []))
+            for i in ("a", "b", "c")])
+        regions = [handout.Region(i, "", "chapters/01-x/m.c", 0, 1, 2, "i", "h", "s") for i in mutants]
+        reports = {"reference": grade.SubmissionReport("reference", "", [ref]),
+                   "handout": grade.SubmissionReport("handout", "", [full])}
+        reports.update({"only-" + i: grade.SubmissionReport("only-" + i, "", [c]) for i, c in mutants.items()})
+        out = []
+        handout_check.check([ch], regions, reports, out, lambda t: None)
+        return out
+
+    def test_all_good(self):
+        self.assertEqual(self.problems(self.chapter(set()), self.chapter({"a", "b", "c"}),
+                                       {"01-1": self.chapter({"a"})}, {"a": ["01-1"]}), [])
+
+    def test_each_problem(self):
+        p = self.problems(self.chapter({"c"}), self.chapter({"b"}, outcome="timeout"),
+                          {"01-1": self.chapter(set()), "01-2": self.chapter({"a"})},
+                          {"a": ["01-1"], "c": ["09-9"]})
+        text = "\n".join(p)
+        for words in ("reference: chapter 01 scores 2/3", "names exercise 09-9, which has no region",
+                      "01/a names exercise 01-1 but still passes", "01-1 (chapters/01-x/m.c:1) is badly checked",
+                      "handout: chapter 01 hangs", "01/a depends on removed exercise 01-1, 01-2 but scores 1/1"):
+            self.assertIn(words, text)
 
 
 if __name__ == "__main__":
