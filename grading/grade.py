@@ -306,6 +306,9 @@ class Grader:
             _, notes = submission.materialize(sub, root)
         except (submission.SubmissionError, OSError) as e:
             state.report.error = "cannot read the submission: %s" % e
+            for ch in state.chapters:                 # every chapter scores 0 of its points
+                state.runs[ch.id] = {}
+                self._build_failed(state, ch, selected_runs(ch, opts.emu), state.report.error)
             return
         state.report.notes += notes
         submission.overlay(root, opts.repo, self.overlay_files)

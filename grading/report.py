@@ -41,7 +41,7 @@ def chapter_lines(ch, details=True):
         return [head + "  (%s)" % ch.note]
     out = [head]
     if ch.build == "failed":
-        out.append("    BUILD FAILED: the chapter scores 0. The compiler said:")
+        out.append("    BUILD FAILED: the chapter scores 0:")
         out += ["      " + clean(l) for l in ch.build_message.splitlines()]
     width = max([len(cp.id) for cp in ch.checkpoints] + [12])
     for cp in ch.checkpoints:
@@ -135,8 +135,7 @@ def checkpoint_output(ch, cp, limit=6000):
     if cp.status == "pass":
         return "%s: passed in every run." % cp.description
     if ch.build == "failed":
-        return "The chapter did not build, so no checkpoint could pass. The compiler said:\n" + \
-            ch.build_message
+        return "The chapter did not build, so no checkpoint could pass:\n" + ch.build_message
     out = [cp.description]
     runs = {r.name: r for r in ch.runs}
     for names, msg, lines in grouped_failures(cp):
@@ -171,7 +170,7 @@ def to_gradescope(sub):
     for t in tests:
         t["visibility"] = "visible"
     summary = "%s: %d of %d points" % (sub.name, sub.earned, sub.possible)
-    lines = [summary] + ["chapter %s %s: %d/%d%s" % (c.id, c.title, c.earned, c.possible,
+    lines = [summary] + ([sub.error] if sub.error else []) + ["chapter %s %s: %d/%d%s" % (c.id, c.title, c.earned, c.possible,
                                                      " (build failed)" if c.build == "failed" else "")
                          for c in sub.chapters if not c.note]
     return {"score": sub.earned, "max_score": sub.possible, "output": clean("\n".join(lines)),
