@@ -301,6 +301,8 @@ class Grader:
         out_dir = os.path.join(opts.out, sub.name)
         os.makedirs(out_dir, exist_ok=True)
         state.work = tempfile.mkdtemp(prefix="hvt-grade-")
+        if opts.keep_work:
+            self.say("%s: private copy and build kept in %s" % (sub.name, state.work))
         root, build = os.path.join(state.work, "src"), os.path.join(state.work, "build")
         try:
             _, notes = submission.materialize(sub, root)
@@ -364,7 +366,9 @@ class Grader:
 
     # -- booting ------------------------------------------------------------------------
     def _run(self, state, ch, index, run, kernel, stub):
-        run_dir = os.path.join(self.opts.out, state.sub.name, ch.id, run.name)
+        same = [r for r in ch.runs if r.name == run.name]
+        name = run.name if len(same) == 1 else "%s-%d" % (run.name, index)   # never a shared folder
+        run_dir = os.path.join(self.opts.out, state.sub.name, ch.id, name)
         try:
             ex = chapter_test.execute(ch, run, kernel, stub, run_dir, self.opts.multiplier,
                                       self.stop, self.opts.max_output)

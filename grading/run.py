@@ -56,6 +56,8 @@ def parse_args(argv):
     ap.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     ap.add_argument("--keep-work", action="store_true",
                     help="keep the private copies and builds (their folders are printed)")
+    ap.add_argument("--build-timeout", type=float, default=600.0,
+                    help="seconds for configuring or building one chapter (default 600)")
     ap.add_argument("--max-output-mb", type=float, default=8.0,
                     help="stop a kernel that prints more than this (default 8 MiB)")
     args = ap.parse_args(argv)
@@ -104,7 +106,8 @@ def main(argv=None):
     progress = None if args.quiet else (lambda t: print("grader: " + t, file=sys.stderr, flush=True))
     opts = grade.Options(emu=emu, jobs=args.jobs, multiplier=args.timeout_multiplier,
                          out=os.path.abspath(args.out), keep_work=args.keep_work,
-                         max_output=int(args.max_output_mb * (1 << 20)), progress=progress)
+                         max_output=int(args.max_output_mb * (1 << 20)), progress=progress,
+                         build_timeout=args.build_timeout)
     os.makedirs(opts.out, exist_ok=True)
     stop = threading.Event()
     interrupted = Interrupted(stop)
