@@ -193,7 +193,9 @@ def run_command(argv, timeout, stop, cwd=None):
 
 def compiler_messages(output, root, build, limit=40):
     """The compiler's and linker's own lines from a build log, with paths made short."""
-    text = output.replace(build + "/", "build/").replace(root + "/", "")
+    for path, short in ((build, "build/"), (root, "")):   # absolute, or relative with ../../
+        output = re.sub(r"(?:\.\./)*/?" + re.escape(path.lstrip("/")) + "/", short, output)
+    text = output
     text = re.sub(r"(\.\./)+(?=(chapters|common|tests|tools)/)", "", text)
     lines = [l.rstrip() for l in text.splitlines() if MESSAGE_RE.search(l) and not l.startswith("[")]
     lines = [l[:300] for l in lines] or text.strip().splitlines()[-15:]

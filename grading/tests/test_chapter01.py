@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # test_chapter01.py: the grader on the real chapter 01: full marks on a fresh copy of the
 # tree; a kernel that decodes a wrong revision id loses vmx-basic even when the submission
-# weakens its own checkpoints.toml; a chapter that does not build scores 0 alone.
+# weakens its own checkpoints.toml; a chapter that does not build, or is missing, scores 0 alone.
 """Chapter 01 graded from a fresh copy, and from submissions broken on purpose."""
 import json
 import os
+import shutil
 import sys
 import unittest
 
@@ -40,7 +41,10 @@ class Chapter01(unittest.TestCase):
         """`grading/run.py --chapters 01 --json out.json` in a fresh clone grades that clone."""
         tmp = helpers.tempdir(self)
         clone = helpers.copy_tree(os.path.join(tmp, "fresh clone"))
-        proc = helpers.grader(["--chapters", "01", "--json", "out.json"], cwd=clone, grader_repo=clone)
+        work = os.path.join(tmp, "private work")            # the grader's build folder: spaces too
+        os.makedirs(work)
+        proc = helpers.grader(["--chapters", "01", "--json", "out.json"], cwd=clone, grader_repo=clone,
+                              env={"TMPDIR": work})
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         with open(os.path.join(clone, "out.json")) as f:
             sub = json.load(f)["submissions"][0]
@@ -61,9 +65,12 @@ class Chapter01(unittest.TestCase):
         broken = helpers.copy_tree(os.path.join(tmp, "broken build"))
         edit(os.path.join(broken, VMXON_C), "uint64_t vmx_apply_fixed_bits(uint64_t value, uint64_t fixed0, uint64_t fixed1)\n{",
              "uint64_t vmx_apply_fixed_bits(uint64_t value, uint64_t fixed0, uint64_t fixed1)\n{\n    this is not C;")
+        # 3: chapter 02's folder is missing: the tree cannot be configured as it is.
+        missing = helpers.copy_tree(os.path.join(tmp, "missing chapter"))
+        shutil.rmtree(os.path.join(missing, "chapters/02-vmxon"))
         before = {p: read(os.path.join(wrong, p), "rb") for p in (BASIC_H, "chapters/01-detect-vmx/main.c")}
         out = os.path.join(tmp, "out")
-        proc = helpers.grader([wrong, broken, "--chapters", "01,02", "--jobs", "2",
+        proc = helpers.grader([wrong, broken, missing, "--chapters", "01,02", "--jobs", "2",
                                "--out", out, "--json", os.path.join(tmp, "r.json")])
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
         with open(os.path.join(tmp, "r.json")) as f:
@@ -87,6 +94,13 @@ class Chapter01(unittest.TestCase):
         self.assertRegex(ch02["build_message"], VMXON_C + r":\d+:\d+: error:")
         self.assertNotIn(tmp, ch02["build_message"])         # paths shown relative to the tree
         self.assertIn("BUILD FAILED", read(os.path.join(out, "broken_build", "report.txt")))
+
+        ch01 = chapter(subs["missing_chapter"], "01")       # graded with chapter 02's reference
+        self.assertEqual((ch01["build"], ch01["earned"]), ("ok", ch01["possible"]))
+        ch02 = chapter(subs["missing_chapter"], "02")
+        self.assertEqual((ch02["build"], ch02["earned"]), ("failed", 0))
+        self.assertIn("chapters/02-vmxon/meson.build:", ch02["build_message"])
+        self.assertIn("does not exist", ch02["build_message"])
         self.assertEqual(helpers.processes_mentioning(tmp), [])
 
 

@@ -4,7 +4,9 @@
 """Grades grading/tests/fake once (every case in parallel) and checks every case."""
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import unittest
 import xml.etree.ElementTree as ET
@@ -29,7 +31,7 @@ CASES = {
 class FakeKernels(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = helpers.tempfile.mkdtemp(prefix="hvt grader fake ")
+        cls.tmp = tempfile.mkdtemp(prefix="hvt grader fake ")
         src = helpers.copy_tree(os.path.join(cls.tmp, "student tree"))
         cls.out = os.path.join(cls.tmp, "out dir")
         cls.files = {k: os.path.join(cls.tmp, "results." + k) for k in ("json", "xml", "gs.json")}
@@ -48,7 +50,7 @@ class FakeKernels(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        helpers.shutil.rmtree(cls.tmp, ignore_errors=True)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_grader_succeeded(self):
         self.assertEqual(self.proc.returncode, 0, self.proc.stderr[-3000:])
