@@ -86,8 +86,8 @@ def _git(args, **kw):
     try:
         return subprocess.run(["git"] + args, capture_output=True, check=True, timeout=300, **kw)
     except subprocess.CalledProcessError as e:
-        raise SubmissionError("git %s: %s" % (" ".join(args[:3]), e.stderr.decode(errors="replace")
-                                              .strip().splitlines()[-1:] or e)) from e
+        lines = e.stderr.decode(errors="replace").strip().splitlines()
+        raise SubmissionError("git %s: %s" % (" ".join(args[:3]), lines[-1] if lines else e)) from e
     except (OSError, subprocess.TimeoutExpired) as e:
         raise SubmissionError("git: %s" % e) from e
 
@@ -158,7 +158,7 @@ def materialize(sub, dest):
             _extract_tar(sub.source, raw)
     elif sub.kind == "git-url":
         clone = dest + ".git"
-        _git(["clone", "--quiet", "--no-checkout", sub.source, clone])
+        _git(["clone", "--quiet", "--bare", sub.source, clone])     # every branch and tag
         _git_export(["-C", clone], sub.rev or "HEAD", raw)
         shutil.rmtree(clone, ignore_errors=True)
     elif sub.kind == "git":

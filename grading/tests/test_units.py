@@ -177,7 +177,7 @@ class Submissions(unittest.TestCase):
 
     def test_git_revision(self):
         git = ["git", "-C", self.tree, "-c", "user.name=t", "-c", "user.email=t@t"]
-        subprocess.run(["git", "init", "-q", self.tree], check=True)
+        subprocess.run(["git", "init", "-q", "-b", "master", self.tree], check=True)
         subprocess.run(git + ["add", "-A"], check=True)
         subprocess.run(git + ["commit", "-qm", "v1"], check=True)
         subprocess.run(git + ["tag", "v1"], check=True)
@@ -188,8 +188,12 @@ class Submissions(unittest.TestCase):
         with open(os.path.join(root, "chapters/01-detect-vmx/main.c")) as f:
             self.assertEqual(f.read(), "int student;\n")
         self.assertFalse(os.path.exists(os.path.join(root, ".git")))
-        with self.assertRaisesRegex(submission.SubmissionError, "git"):
+        with self.assertRaisesRegex(submission.SubmissionError, "not a valid object name"):
             self.materialize(self.tree + "@nonexistent")
+        sub, root, _ = self.materialize("file://" + self.tree + "@master")    # a URL: cloned
+        self.assertEqual(sub.kind, "git-url")
+        with open(os.path.join(root, "chapters/01-detect-vmx/main.c")) as f:
+            self.assertEqual(f.read(), "int later;\n")
         (a, b) = submission.parse([self.tree, self.tree])
         self.assertNotEqual(a.name, b.name)
 
