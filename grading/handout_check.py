@@ -8,8 +8,9 @@
     grading/handout_check.py --exercises 02 --jobs 2  chapter 02's regions only
 
 1. The reference tree scores full marks on every chosen chapter.
-2. The handout (every chosen region removed) builds, every run ends (no hang), and
-   each checkpoint that depends on a removed region of its chapter scores 0.
+2. The handout (every chosen region removed) builds, every run ends (no hang), each
+   checkpoint that depends on a removed region of its chapter scores 0, and no line of
+   removed code is left anywhere in it (a document quoting the solution).
 3. Per region: a handout with just that region removed fails at least one checkpoint
    of the region's chapter (else the region is badly checked), and fails every
    checkpoint that names the region in `exercises = [...]` (else that checkpoint is bad).
@@ -103,6 +104,29 @@ def check(chapters, regions, reports, problems, say):
             ch.id, len(c.runs), c.earned, c.possible))
 
 
+def leaks(regions, tree, source=grade.REPO, min_len=30):
+    """Problems: a removed region's code (a line of at least min_len characters) still
+    appears somewhere in the handout tree, e.g. copied into a document."""
+    wanted = {}
+    for r in regions:
+        with open(os.path.join(source, r.path), encoding="utf-8") as f:
+            code = f.read().split("\n")[r.code:r.end]
+        for line in (l.strip() for l in code):
+            if len(line) >= min_len:
+                wanted.setdefault(line, r.id)
+    found = []
+    for rel in handout.tree_files(tree):
+        try:
+            with open(os.path.join(tree, rel), encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line, rid in wanted.items():
+            if line in text:
+                found.append("handout: %s shows exercise %s's solution: %s" % (rel, rid, line[:80]))
+    return found
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -148,7 +172,7 @@ def main(argv=None):
         if args.json:
             with open(args.json, "w") as f:
                 f.write(report.to_json(list(reports.values())))
-        problems = []
+        problems = leaks(regions, trees["handout"])
         check(chapters, regions, reports, problems, say)
     finally:
         if not args.out:

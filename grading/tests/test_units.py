@@ -324,6 +324,17 @@ class HandoutCheckLogic(unittest.TestCase):
         handout_check.check([ch], regions, reports, out, lambda t: None)
         return out
 
+    def test_leaked_solution(self):
+        tmp = helpers.tempdir(self)
+        write(os.path.join(tmp, "chapters/07-x/a.c"), REGION.replace("y = 2 * x;", "y = x + x + 0 * 12345678901234567890;"))
+        regions = handout.scan(tmp)
+        out = os.path.join(tmp, "handout")
+        handout.make_handout(out, "all", tmp)
+        self.assertEqual(handout_check.leaks(regions, out, tmp), [])
+        write(os.path.join(out, "docs/07.md"), "Solution: y = x + x + 0 * 12345678901234567890;\n")
+        (p,) = handout_check.leaks(regions, out, tmp)
+        self.assertIn("docs/07.md shows exercise 07-2's solution", p)
+
     def test_all_good(self):
         self.assertEqual(self.problems(self.chapter(set()), self.chapter({"a", "b", "c"}),
                                        {"01-1": self.chapter({"a"})}, {"a": ["01-1"]}), [])
