@@ -63,6 +63,12 @@ def check(chapters, regions, reports, problems, say):
             problems.append("checkpoint %s names exercise %s, which has no region" % (
                 ", ".join("%s/%s" % c for c in cps), ex))
 
+    owned = set(submission.grader_files())
+    for r in regions:
+        if r.path in owned:
+            problems.append("exercise %s (%s) is in a file the grader replaces with its own "
+                            "(grading/submission.py OVERLAY_*): students' work there is never graded"
+                            % (r.id, r.where()))
     depends = {}                                   # chapter id -> {checkpoint: [regions]}
     for r in regions:
         mutant = reports.get("only-" + r.id)

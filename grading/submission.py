@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import handout
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OVERLAY_DIRS = ["tools", "tests", "grading"]
+OVERLAY_DIRS = ["tools", "tests", "grading", "guests"]      # guests: the given guest OS
 OVERLAY_FILES = ["common/linker.ld", "common/romstub.S", "common/romstub.ld"]
 OVERLAY_NAMES = {"meson.build", "meson_options.txt", "meson.options", "checkpoints.toml"}
 ARCHIVES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".zip")
