@@ -290,7 +290,6 @@ class Grader:
                 with self.lock:
                     self.futures -= done
         finally:
-            self.stop_all = self.stop.is_set()
             self.pool.shutdown(wait=True)
         return [self._finish(s) for s in all_states if s.started]
 

@@ -15,7 +15,9 @@ Exit status: 0 when everything was graded (whatever the score), 2 for bad usage,
 130/143 when interrupted. Details: grading/README.md.
 """
 import argparse
+import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -98,7 +100,7 @@ def main(argv=None):
     if args.gradescope and len(subs) != 1:
         ap.error("--gradescope describes one submission; give exactly one")
     for tool in ("meson", "ninja"):
-        if not grade.shutil.which(tool):
+        if not shutil.which(tool):
             print("grader: %s not found: install it with 'sudo apt-get install %s'"
                   % (tool, "meson" if tool == "meson" else "ninja-build"), file=sys.stderr)
             return 127
@@ -141,7 +143,7 @@ def main(argv=None):
 
 
 def grade_json(sub):
-    return report.json.dumps(report.to_gradescope(sub), indent=2) + "\n"
+    return json.dumps(report.to_gradescope(sub), indent=2) + "\n"
 
 
 if __name__ == "__main__":
