@@ -113,6 +113,9 @@ def bochs_config(image, serial, log, model, mem_mb, ips, vmx_trace, com2=None, b
     lines = ["megs: %d" % mem_mb] + bochs_firmware(image, boot) + [
         "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=0" % (model, ips),
         "clock: sync=none, time0=1",
+        # Bochs 2.7's default chipset, stated because the HPET at 0xFED00000 (tinyos, NimbOS)
+        # exists only with it: with "pci: enabled=0" its registers read as all ones.
+        "pci: enabled=1, chipset=i440fx",
         "display_library: term",
         "com1: enabled=1, mode=%s, dev=%s" % (com1 or ("file", serial)),
         "log: %s" % log,
