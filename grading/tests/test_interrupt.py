@@ -18,12 +18,14 @@ class Interrupt(unittest.TestCase):
     def interrupt(self, sig):
         tmp = helpers.tempdir(self)
         src = helpers.copy_tree(os.path.join(tmp, "tree"))
+        work = os.path.join(tmp, "work")            # the grader's private folders: after SIGKILL
+        os.makedirs(work)                           # nobody removes them but this test
         # The hang run's 3 s timeout, times 40: only the signal can end it in time.
         proc = subprocess.Popen([sys.executable, os.path.join(helpers.GRADING, "run.py"), src,
                                  "--chapters", helpers.FAKE, "--out", os.path.join(tmp, "out"),
                                  "--timeout-multiplier", "40", "--jobs", "2"],
                                 cwd=helpers.REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True)
+                                text=True, env=dict(os.environ, TMPDIR=work))
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         deadline = time.monotonic() + 120
         hang_dir = os.path.join(tmp, "out", "tree", "fake", "hang")
@@ -44,6 +46,7 @@ class Interrupt(unittest.TestCase):
         else:
             self.assertEqual(proc.returncode, 128 + sig, out[-3000:])
             self.assertIn("interrupted", out)
+            self.assertEqual(os.listdir(work), [])  # private copies removed
         self.assertLess(took, 15, out[-3000:])
         self.assertEqual(helpers.processes_mentioning(tmp), [])
 
