@@ -102,6 +102,9 @@ def check_page_links(page, text, index, anchor_cache):
     problems = []
     base = os.path.dirname(page)
     top = {p.split("/")[0] for p in index.files | index.dirs}
+    if not page.startswith("docs/") and os.path.dirname(page):   # paths relative to the page's folder
+        top |= {p[len(os.path.dirname(page)) + 1:].split("/")[0] for p in index.files | index.dirs
+                if p.startswith(os.path.dirname(page) + "/")}
     for n, is_image, target in docs_lib.links(text):
         if docs_lib.is_external(target):
             continue
@@ -131,7 +134,7 @@ def check_page_links(page, text, index, anchor_cache):
         if docs_lib.PLACEHOLDER_RE.search(span) or not docs_lib.PATH_RE.match(span):
             continue
         if "/" in span.rstrip("/"):
-            if span.split("/")[0] in top and not index.exists(span):
+            if span.split("/")[0] in top and not index.resolve_file(span, page):
                 problems.append("%s: `%s`: no such file or directory in the repository" % (where, span))
         elif docs_lib.BARE_FILE_RE.match(span) and span not in docs_lib.EXTERNAL_NAMES:
             if not index.by_name.get(span):

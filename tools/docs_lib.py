@@ -24,9 +24,10 @@ SOURCE_EXTS = (".c", ".h", ".S", ".py")
 # site; their Chinese edition is docs/zh/PATH).
 OUTSIDE_PAGES = ("grading/README.md",)
 # Names a page may quote that are not this repository's (Linux headers the style guide cites).
-EXTERNAL_NAMES = {"vmx.h", "msr-index.h"}
-# Linux's functions the pages compare ours with.
-EXTERNAL_FUNCTIONS = {"vmcs_check16"}
+# EXERCISES.md is written into the handout by grading/handout.py.
+EXTERNAL_NAMES = {"vmx.h", "msr-index.h", "EXERCISES.md"}
+# Functions of other projects the pages name: Linux's (compared with ours), Meson's.
+EXTERNAL_FUNCTIONS = {"vmcs_check16", "subdir"}
 
 ZH_HEADER_RE = re.compile(r"^<!-- source: (\S+) sha256:([0-9a-f]{64}) -->\s*$")
 MARKER_RE = re.compile(r"^<!-- expected-output (.*?)-->\s*$")
@@ -211,6 +212,15 @@ class RepoIndex:
             self._functions = defs
         return self._functions
 
+    @staticmethod
+    def path_candidates(token, page):
+        """A path in a page means the repository's; on a page kept beside its code
+        (grading/README.md), also one relative to that page's folder."""
+        out = [token]
+        if not page.startswith("docs/") and os.path.dirname(page):
+            out.append(os.path.join(os.path.dirname(page), token))
+        return out
+
     def function(self, name, prefer_dir=None):
         """(path, line) of the definition of name, preferring one under prefer_dir."""
         where = self.functions.get(name)
@@ -226,7 +236,10 @@ class RepoIndex:
         """A repository path for a code span naming a file (path or bare name), else None."""
         chapter = chapter_dir_of(page, self.repo)
         if "/" in token.rstrip("/"):
-            return os.path.normpath(token) if self.exists(token) else None
+            for path in self.path_candidates(token, page):
+                if self.exists(path):
+                    return os.path.normpath(path)
+            return None
         if chapter and self.exists(os.path.join(chapter, token)):
             return os.path.join(chapter, token)
         found = self.by_name.get(token, [])

@@ -9,8 +9,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import docs_lib  # noqa: E402
 
 SOURCE_DIRS = ("chapters", "common", "tools", "tests", "grading", "guests", ".ci")
-TEXT_NAMES = ("run", "meson.build", "tutorial", ".gitignore")
-TEXT_EXTS = (".svg", ".c", ".h", ".S", ".ld", ".py", ".toml", ".build", ".md", ".sh", ".txt", ".dot", ".cfg")
+
+
+def is_text(path):
+    """Source pages are made for text files: UTF-8, no NUL byte, under 1 MiB."""
+    try:
+        if os.path.getsize(path) > (1 << 20):
+            return False
+        with open(path, "rb") as f:
+            data = f.read()
+        data.decode("utf-8")
+        return b"\0" not in data
+    except (OSError, UnicodeDecodeError):
+        return False
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -54,7 +65,7 @@ def write(site, repo):
     index = docs_lib.RepoIndex(repo)
     files = sorted(f for f in index.files
                    if (f.split("/")[0] in SOURCE_DIRS or "/" not in f or f.startswith("docs/diagrams/"))
-                   and (f.endswith(TEXT_EXTS) or os.path.basename(f) in TEXT_NAMES))
+                   and is_text(os.path.join(repo, f)))
     dirs = {""}
     for f in files:
         parts = f.split("/")
