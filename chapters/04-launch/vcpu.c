@@ -6,10 +6,12 @@
 
 #include "desc.h"
 #include "exercise.h"
+#include "gdbstub.h"
 #include "kernel.h"
 #include "mm.h"
 #include "vmx_controls.h"
 #include "vmx_exit.h"
+#include "vmxtrace.h"
 
 /* vmenter.S hard-codes these. */
 _Static_assert(offsetof(struct vcpu, regs) == 0, "vmenter.S: regs at offset 0");
@@ -170,10 +172,15 @@ enum vcpu_run_result vcpu_run(struct vcpu *v)
     if (!v->launched && v->check_before_launch)
         check_before_launch(v);
     for (;;) {
+        vmx_trace("%s", v->launched ? "VMRESUME" : "VMLAUNCH");   /* for tools/vmx_trace.py */
+        gdbstub_guest_enter();      /* gdb's Ctrl-C (an NMI) must not reach the guest */
         v->entry_status = vmx_vcpu_enter(v, v->launched);
+        gdbstub_guest_exit();       /* back in the host: a Ctrl-C sent meanwhile stops here */
         if (v->entry_status != VMX_SUCCEED) {
             /* Read the error now: the next VMX failure would overwrite it. */
             v->entry_error = vmcs_instruction_error(v->entry_status);
+            vmx_trace("%s rc=%d error=%u", v->launched ? "VMRESUME" : "VMLAUNCH",
+                      v->entry_status, v->entry_error);
             if (!v->quiet_failures)
                 vcpu_report_vmfail(v);
             return VCPU_ENTRY_VMFAIL;

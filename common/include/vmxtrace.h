@@ -20,6 +20,13 @@
  *   error=  the VM-instruction error after VMfailValid: the tool prints its meaning
  * The TSC lets the tool put the line among Bochs' log lines (with clock: sync=none
  * Bochs' TSC counts the same ticks as its log).
+ *
+ * Two more words structure the timeline:
+ *   CHECKPOINT <id>      printed by checkpoint(): the events before it led to that report
+ *   EXPECT failure <why> a chapter breaks something on purpose: the failures from here to
+ *                        the next checkpoint (or "EXPECT end") are deliberate. The tool still
+ *                        highlights them, lists them apart, and reports an announced failure
+ *                        that did not happen.
  */
 bool vmx_trace_enabled(void);
 void vmx_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
