@@ -148,17 +148,19 @@ def main(argv=None):
     failed |= not emu_ok
     print("%s %d - emulator: %s" % ("ok" if emu_ok else "not ok", len(names) + 1,
                                     res.describe() if res else "no result"))
-    if failed:
-        print("# gdb output:")
+    if failed:                          # on stderr, which meson shows (not TAP comments)
+        sys.stdout.flush()
+        err = sys.stderr
+        print("gdb output:", file=err)
         for line in lines[-60:]:
-            print("#   " + line)
+            print("  " + line, file=err)
         if res:
-            print("# last console lines:")
+            print("last console lines:", file=err)
             for line in res.serial.splitlines()[-15:]:
-                print("#   | " + line)
+                print("  | " + line, file=err)
             for line in res.emulator_errors:
-                print("#   ! " + line)
-        print("# files: %s" % run_dir)
+                print("  ! " + line, file=err)
+        print("files: %s" % run_dir, file=err)
     return 0
 
 

@@ -195,7 +195,8 @@ def main(argv=None):
         print("%s %d - %s: %s" % ("ok" if ok else "not ok", n, name, detail))
         if not ok and id(text) not in shown:
             shown.add(id(text))
-            print("\n".join("#   " + line for line in text.splitlines()[-40:]))
+            sys.stdout.flush()          # on stderr, which meson shows (not TAP comments)
+            print("\n".join("  " + line for line in text.splitlines()[-40:]), file=sys.stderr)
     return 0
 
 
