@@ -181,12 +181,14 @@ def _annotate(events):
             if e.failed and entered is not None:
                 entered.fields["hidden"] = True
             entered = None
-        elif e.kind == "entry":
-            last_exit = None
+        elif e.kind == "entry":          # Bochs says "VMENTER to" only for some guests
+            last_exit, in_guest = None, True
         elif e.kind == "insn":
             e.fields["guest"] = in_guest
-        elif e.kind == "fail" and entered is not None:
-            entered.fields["hidden"], in_guest = True, False
+        elif e.kind == "fail":
+            in_guest = False
+            if entered is not None:
+                entered.fields["hidden"] = True
         elif e.kind == "kernel" and last_exit is not None:
             f = e.fields
             if f.get("insn") == "VMREAD" and _num(f.get("field")) == GUEST_RIP and "rip" not in last_exit.fields:

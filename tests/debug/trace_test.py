@@ -18,6 +18,8 @@ from facts known without the trace:
   --chapter     the chapter's checkpoints.toml: every "'X' in emulator_log" expectation
                 (why Bochs refuses a deliberate mistake) must appear highlighted ("!! Bochs:")
                 in the timeline section that ends with that checkpoint
+  --insns       a second run with --insns: right before each VM exit of a guest that ran,
+                Bochs' trace shows the guest instruction at the exit's guest RIP
   --shows       texts the timeline must contain (';'-separated), e.g. the SDM's meaning of
                 the VM-instruction error a demonstration must cause
   --deliberate  N entries announced as deliberately broken (vmx_trace("EXPECT failure
@@ -159,6 +161,18 @@ def chapter_checks(kernel, stub, args):
         yield ("shows", not missing, "%d facts shown%s" % (len(want), ", missing: %s" % missing
                                                            if missing else ": %s" % want), text)
 
+    if args.insns:
+        ins = trace(kernel, stub, "insns", "--insns")
+        lines = ins.splitlines()
+        exits = [(i, int(m.group(1), 16)) for i, l in enumerate(lines)
+                 for m in [re.match(r"^  VM exit #\d+: EXIT_REASON_\w+ \(\d+\), qualification "
+                                    r"0x[0-9a-f]+, guest RIP (0x[0-9a-f]+)$", l)] if m]
+        seen = [rip for i, rip in exits if lines[i - 1].startswith("    guest %x: " % rip)]
+        yield ("insns", exits and len(seen) == len(exits),
+               "the guest instruction at each of %d exits' guest RIP is in Bochs' trace, marked guest"
+               "%s" % (len(exits), "" if len(seen) == len(exits) else ", missing at %s" % [
+                   hex(r) for i, r in exits if r not in seen]), ins)
+
     if args.deliberate is not None:
         announced = re.findall(r"^== deliberately broken: (.*)$", text, re.M)
         did_not = re.findall(r"^!! (.*): did NOT fail$", text, re.M)
@@ -183,6 +197,8 @@ def main(argv=None):
                     help="the first such exit is at GUEST_RIP + (SYM1 - SYM2)")
     ap.add_argument("--chapter", help="the chapter's folder: Bochs' reasons its checkpoints expect")
     ap.add_argument("--shows", help="texts the timeline must contain, separated by ';'")
+    ap.add_argument("--insns", action="store_true",
+                    help="also with --insns: the instruction at each exit's guest RIP is traced")
     ap.add_argument("--deliberate", type=int,
                     help="this many deliberately broken entries, each failing, and no other failure")
     ap.add_argument("--no-failure", action="store_true", help="no failure at all")

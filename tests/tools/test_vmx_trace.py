@@ -178,6 +178,17 @@ class SectionsTest(unittest.TestCase):
         self.assertIn("!! nothing: did NOT fail", summ)
         self.assertIn("!! first failure not announced as deliberate: nothing did not fail", summ)
 
+    def test_instructions_after_an_entry_are_the_guests_even_without_vmenter_to(self):
+        log = ("00000000010d[CPU0  ] VMLAUNCH VMCS ptr: 0x0000000000002000\n"
+               "00000000012d[CPU0  ] VMEXIT reason = 18 (VMCALL) qualification=0x0\n")
+        trace = ("(0).[10] [0x000000107eb2] 0008:0000000000107eb2 (unk. ctxt): vmlaunch ; 0f01c2\n"
+                 "(0).[11] [0x000000008006] 0000:0000000000008006 (unk. ctxt): vmcall   ; 0f01c1\n"
+                 "(0).[13] [0x000000107ec9] 0008:0000000000107ec9 (unk. ctxt): push rax ; 50\n")
+        text = "\n".join(vmx_trace.render(vmx_trace.parse("", log, trace)))
+        self.assertIn("host  107eb2: vmlaunch", text)
+        self.assertIn("guest 8006: vmcall", text)
+        self.assertIn("host  107ec9: push rax", text)
+
     def test_long_runs_of_reads_are_one_line_unless_asked(self):
         serial = "".join("vmxtrace tsc=%d VMREAD field=0x%x value=0x0 rc=0 vector=-1\n"
                          % (i, 0x4000 + 2 * i) for i in range(8))
