@@ -3,23 +3,29 @@
 # timeline: the kernel's VMX instructions, VM entries, VM exits, failed entries highlighted.
 """Print the VMX timeline of a chapter kernel run in Bochs.
 
-    tools/vmx_trace.py build/chapters/04-first-entry/ch04.elf
+    tools/vmx_trace.py build/chapters/04-launch/ch04.elf      (or: ninja -C build trace-ch04)
     tools/vmx_trace.py --model corei5_lynnfield_750 --cmdline "..." KERNEL
     tools/vmx_trace.py --insns KERNEL       # also the instructions Bochs traced (iodebug port)
     tools/vmx_trace.py --from DIR           # a run directory kept earlier (serial.log, emulator.log)
     tools/vmx_trace.py KERNEL > good.txt; (break something); tools/vmx_trace.py KERNEL > bad.txt
-    diff good.txt bad.txt
+    diff -I '^VMREAD' good.txt bad.txt
 
 Three sources are merged by time (with "clock: sync=none", Bochs' log tick, its
 instruction-trace tick and the kernel's RDTSC are the same counter):
   - the kernel's own "vmxtrace tsc=..." lines (common/vmxtrace.h, with vmxtrace=1):
-    VMXON, VMCLEAR, VMPTRLD, VMWRITE, VMREAD, VMLAUNCH, VMRESUME, VMXOFF;
+    VMXON, VMCLEAR, VMPTRLD, VMPTRST, VMWRITE, VMREAD, VMLAUNCH, VMRESUME, VMXOFF from
+    chapter 02's wrappers and chapter 04's run loop; "-- checkpoint ID" after the events
+    that led to a checkpoint; "== deliberately broken: ..." where a chapter breaks a VMCS
+    on purpose (its failures are listed apart in the summary);
   - Bochs' log at "debug: cpu0=report": VMLAUNCH/VMRESUME, each VM entry and exit with
-    its reason and qualification, and (at error level) why a VM entry failed;
-  - with --insns, Bochs' instruction trace between vmx_trace_insns(true) and (false).
+    its reason and qualification, and every error-level line: why Bochs refused a VM
+    entry (VMFAIL, VMENTER FAIL) or a VMX instruction (VMXON: ..., VMREAD: ...);
+  - with --insns, Bochs' instruction trace between vmx_trace_insns(true) and (false),
+    which chapter 04's run loop puts around every VM entry.
 Bochs does not log the guest RIP of an exit; the timeline takes it from the kernel's
 first VMREAD of GUEST_RIP after the exit. Lines start with "!!" where something failed.
-Timestamps are left out (use --tsc), so two runs can be compared with diff.
+Six or more VMREADs in a row (a VMCS dump, the software checker) are one line unless
+--reads. Timestamps are left out (use --tsc), so two runs can be compared with diff.
 """
 import argparse
 import collections
@@ -47,6 +53,7 @@ BOCHS_VMX_RE = re.compile(r"^(VMLAUNCH|VMRESUME|VMENTER|VMEntry|VMEXIT|VMFAIL|VM
 EXIT_RE = re.compile(r"^VMEXIT reason = (\d+) \(([^)]*)\) qualification=(0x[0-9a-f]+)")
 RC_TEXT = {1: "VMfailInvalid (no current VMCS, or bad pointer)", 2: "VMfailValid"}
 VM_INSTRUCTION_ERROR, VM_EXIT_REASON, GUEST_RIP = 0x4400, 0x4402, 0x681e
+CONSOLE_TAIL = 8             # console lines shown after a run that did not end with status 0
 COLLAPSE_READS = 6           # this many VMREADs in a row are one line (a dump, a checker)
 
 
@@ -349,7 +356,7 @@ def summary(events):
         if fields:
             out.append("!! the fields it names were last written as: " + ", ".join(fields))
     else:
-        out.append("no failure seen" if not sections else "no other failure seen")
+        out.append("no VMX failure seen" if not sections else "no other VMX failure seen")
     return out
 
 
@@ -415,7 +422,8 @@ def main(argv=None):
     print("# VMX timeline of %s%s (tools/vmx_trace.py)" % (
         name, "" if args.from_dir else " on Bochs model %s" % args.model))
     if not any(e.kind == "kernel" for e in events):
-        print("# no vmxtrace lines from the kernel: its VMX wrappers do not call vmx_trace()")
+        print("# no vmxtrace lines from the kernel: it executed no VMX instruction, or its VMX "
+              "wrappers do not call vmx_trace()")
     lines = render(events, args.tsc, args.reads)
     if collapsed(lines):
         print("# %d or more VMREADs in a row are one line (--reads shows each)" % COLLAPSE_READS)
@@ -427,6 +435,10 @@ def main(argv=None):
         print("\n# console:")
         print("\n".join(console_lines(serial)))
     if res is not None:
+        if res.outcome != "finished" or res.status != 0:
+            print("# the kernel's last console lines:")
+            for line in console_lines(serial)[-CONSOLE_TAIL:]:
+                print("#   | " + line)
         print("# run: %s; files in %s" % (res.describe(), os.path.relpath(run_dir)))
         return 0 if res.outcome == "finished" else 1
     return 0
