@@ -12,7 +12,8 @@
 
 Three sources are merged by time (with "clock: sync=none", Bochs' log tick, its
 instruction-trace tick and the kernel's RDTSC are the same counter):
-  - the kernel's own "vmxtrace tsc=..." lines (common/vmxtrace.h, with vmxtrace=1):
+  - the kernel's own "vmxtrace tsc=..." lines (common/vmxtrace.h; the tool passes
+    vmxtrace=e9, which writes them to Bochs' port 0xE9, so they cost no serial time):
     VMXON, VMCLEAR, VMPTRLD, VMPTRST, VMWRITE, VMREAD, VMLAUNCH, VMRESUME, VMXOFF from
     chapter 02's wrappers and chapter 04's run loop; "-- checkpoint ID" after the events
     that led to a checkpoint; "== deliberately broken: ..." where a chapter breaks a VMCS
@@ -152,13 +153,19 @@ def bochs_event(tick, level, msg):
 def parse(serial_text, log_text, trace_text=""):
     """The merged, time-ordered list of events of one run."""
     events = []
-    for line in serial_text.splitlines():
+    # The kernel's lines are on the console (vmxtrace=1) or, with vmxtrace=e9, in Bochs'
+    # output next to its instruction trace.
+    for line in (serial_text + "\n" + trace_text).splitlines():
         m = KERNEL_RE.search(line.strip())
         if m:
             events.append(kernel_event(int(m.group(1)), m.group(2), m.group(3)))
+    # Instructions only between the kernel's "INSNS on" and "INSNS off" (vmx_trace_insns()):
+    # Bochs also prints the instruction it stopped at when the run ends.
+    marks = sorted(e.tick for e in events if e.fields.get("insn") == "INSNS")
+    windows = list(zip(marks[0::2], marks[1::2] + [float("inf")]))
     for line in trace_text.splitlines():
         m = INSN_RE.match(line.strip())
-        if m:
+        if m and any(a <= int(m.group(1)) <= b for a, b in windows):
             events.append(Event(int(m.group(1)), "insn", "%s: %s" % (m.group(2).lstrip("0") or "0",
                                                                       m.group(3))))
     for line in log_text.splitlines():
@@ -403,7 +410,7 @@ def main(argv=None):
         run_dir = args.keep or os.path.join(kdir, "runs", "vmx-trace")
         shutil.rmtree(run_dir, ignore_errors=True)
         stub = args.stub or debug.default_stub(args.kernel)
-        cmdline = "nonce=%s vmxtrace=%s %s" % (runner.new_nonce(), "insns" if args.insns else "1",
+        cmdline = "nonce=%s vmxtrace=%s %s" % (runner.new_nonce(), "insns" if args.insns else "e9",
                                               args.cmdline)
         try:
             res = runner.run_kernel(args.kernel, stub, model=args.model, cmdline=cmdline.strip(),
@@ -417,7 +424,7 @@ def main(argv=None):
     else:
         ap.error("give a kernel or --from DIR")
     serial, log, trace = read_run(run_dir)
-    events = parse(serial, log, trace if args.insns or args.from_dir else "")
+    events = parse(serial, log, trace)
     name = os.path.basename(args.kernel) if args.kernel else run_dir
     print("# VMX timeline of %s%s (tools/vmx_trace.py)" % (
         name, "" if args.from_dir else " on Bochs model %s" % args.model))

@@ -10,7 +10,9 @@
  *
  *   vmxtrace tsc=<TSC> VMWRITE field=0x681e value=0x104000 rc=0
  *
- * on the console, only when the command line has vmxtrace=1 (or vmxtrace=insns).
+ * only when the command line asks: vmxtrace=1 on the console (COM1); vmxtrace=e9 on
+ * Bochs' port 0xE9 instead, which costs no emulated serial time (tools/vmx_trace.py
+ * uses it); vmxtrace=insns as e9, plus Bochs' instruction trace (vmx_trace_insns()).
  * The first word is the instruction; then key=value pairs the tool knows:
  *   addr=   a physical address (VMXON, VMCLEAR, VMPTRLD)
  *   field=  a VMCS field encoding (VMREAD, VMWRITE): the tool prints its name

@@ -14,6 +14,8 @@ vmxtrace tsc=100 VMXON addr=0x128000 rc=0
 vmxtrace tsc=200 VMWRITE field=0x681e value=0x100158 rc=0
 vmxtrace tsc=300 VMWRITE field=0x4822 value=0x83 rc=0
 vmxtrace tsc=400 VMLAUNCH
+vmxtrace tsc=401 INSNS on
+vmxtrace tsc=590 INSNS off
 vmxtrace tsc=600 VMREAD field=0x4402 value=0xa rc=0
 vmxtrace tsc=610 VMREAD field=0x681e value=0x10015a rc=0
 vmxtrace tsc=700 VMRESUME
@@ -70,7 +72,8 @@ class TimelineTest(unittest.TestCase):
 
     def test_sources_are_merged_by_time(self):
         order = [line.split()[0] for line in self.lines if line.strip()]
-        self.assertEqual(order[:6], ["VMXON", "VMWRITE", "VMWRITE", "VMLAUNCH", "VM", "entered:"])
+        self.assertEqual(order[:7], ["VMXON", "VMWRITE", "VMWRITE", "VMLAUNCH", "(Bochs", "VM",
+                                     "entered:"])
         self.assertLess(self.text.index("guest 100158: cpuid"), self.text.index("VM exit #1"))
         self.assertLess(self.text.index("VM exit #1"), self.text.index("VMREAD    VM_EXIT_REASON"))
 
@@ -108,6 +111,26 @@ class TimelineTest(unittest.TestCase):
     def test_no_timestamps_unless_asked(self):
         self.assertNotIn("[", "".join(l for l in self.lines if "VMXON" in l))
         self.assertTrue(vmx_trace.render(self.events, show_tsc=True)[0].startswith("[        100]"))
+
+    def test_instructions_outside_the_kernels_insns_window_are_dropped(self):
+        # Bochs prints the instruction it stopped at when the run ends.
+        trace = TRACE + "(0).[950] [0x000000103fd8] 0008:0000000000103fd8 (unk. ctxt): out dx, al ; ee\n"
+        text = "\n".join(vmx_trace.render(vmx_trace.parse(SERIAL, LOG, trace)))
+        self.assertIn("cpuid", text)
+        self.assertNotIn("out dx, al", text)
+
+    def test_lines_written_to_port_e9_are_read_from_bochs_output(self):
+        out = "00000000000i[      ] reading configuration from bochsrc\n" + SERIAL
+        events = vmx_trace.parse("boot: command line \"vmxtrace=e9\"\n", LOG, out + TRACE)
+        self.assertIn("VMXON     0x128000", vmx_trace.render(events))
+
+    def test_traced_runs_give_the_kernel_port_e9(self):
+        import runner
+        traced = runner.bochs_config("k.rom", "s.log", "e.log", "tigerlake", 128, 5000000, True)
+        plain = runner.bochs_config("k.rom", "s.log", "e.log", "tigerlake", 128, 5000000, False)
+        self.assertIn("port_e9_hack: enabled=1\n", traced)
+        self.assertIn("cpu0=report", traced)
+        self.assertNotIn("port_e9_hack", plain)
 
     def test_noise_is_dropped(self):
         self.assertNotIn("page walk", self.text)
@@ -184,7 +207,8 @@ class SectionsTest(unittest.TestCase):
         trace = ("(0).[10] [0x000000107eb2] 0008:0000000000107eb2 (unk. ctxt): vmlaunch ; 0f01c2\n"
                  "(0).[11] [0x000000008006] 0000:0000000000008006 (unk. ctxt): vmcall   ; 0f01c1\n"
                  "(0).[13] [0x000000107ec9] 0008:0000000000107ec9 (unk. ctxt): push rax ; 50\n")
-        text = "\n".join(vmx_trace.render(vmx_trace.parse("", log, trace)))
+        serial = "vmxtrace tsc=9 INSNS on\nvmxtrace tsc=14 INSNS off\n"
+        text = "\n".join(vmx_trace.render(vmx_trace.parse(serial, log, trace)))
         self.assertIn("host  107eb2: vmlaunch", text)
         self.assertIn("guest 8006: vmcall", text)
         self.assertIn("host  107ec9: push rax", text)
