@@ -51,6 +51,9 @@ INSN_RE = re.compile(r"^\(\d+\)\.\[(\d+)\] \[0x[0-9a-f]+\] [0-9a-f]{4}:([0-9a-f]
 # debug level (page walks, RDTSC, MSR accesses outside a guest) is noise here.
 BOCHS_VMX_RE = re.compile(r"^(VMLAUNCH|VMRESUME|VMENTER|VMEntry|VMEXIT|VMFAIL|VMABORT|"
                           r"VMX preemption|VMX:)")
+BOCHS_REFUSAL_RE = re.compile(r"^(VMFAIL|VMENTER FAIL|VMEXIT|VMABORT|VMX|VMPTR|VMCLEAR|VMREAD|"
+                              r"VMWRITE|VMLAUNCH|VMRESUME|VMCALL|VMFUNC|INVEPT|INVVPID|#\w+: VM|"
+                              r"check_CR4\(\): attempt to clear CR4.VMXE)")
 EXIT_RE = re.compile(r"^VMEXIT reason = (\d+) \(([^)]*)\) qualification=(0x[0-9a-f]+)")
 RC_TEXT = {1: "VMfailInvalid (no current VMCS, or bad pointer)", 2: "VMfailValid"}
 VM_INSTRUCTION_ERROR, VM_EXIT_REASON, GUEST_RIP = 0x4400, 0x4402, 0x681e
@@ -130,9 +133,13 @@ def kernel_event(tick, insn, rest):
 
 def bochs_event(tick, level, msg):
     # At error level Bochs says why it refused something: a VM entry (VMFAIL, VMENTER
-    # FAIL), a VMX instruction (VMXON: ..., VMREAD: not supported field), a #GP.
-    if level == "e":
+    # FAIL), a VMX instruction (VMXON: ..., VMREAD: not supported field, #GP: VMXON ...).
+    # Its other error-level lines are shown without "!!": an EPT violation is an ordinary
+    # exit, a guest's triple fault or an unknown MSR is the kernel's to judge.
+    if level == "e" and BOCHS_REFUSAL_RE.match(msg) and not msg.startswith("VMEXIT: EPT violation"):
         return Event(tick, "fail", "Bochs: " + msg, True)
+    if level == "e":
+        return Event(tick, "detail", "Bochs: " + msg)
     if not BOCHS_VMX_RE.match(msg):
         return None
     m = EXIT_RE.match(msg)

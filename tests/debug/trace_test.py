@@ -24,6 +24,7 @@ from facts known without the trace:
                 the VM-instruction error a demonstration must cause
   --deliberate  N entries announced as deliberately broken (vmx_trace("EXPECT failure
                 ...")), each failed, and no other failure; --no-failure: none at all
+Without any of these options: at least one VM entry and exit, and no failure.
 
 vmxdemo facts (tests/vmxdemo/vmxdemo.c): its guest executes CPUID, CPUID, VMCALL, so
 the exits are CPUID (10), CPUID (10), VMCALL (18); the first CPUID is 2 bytes into
@@ -112,9 +113,14 @@ def chapter_checks(kernel, stub, args):
     yield ("sequence", not missing, "%s in this order%s" % (" ".join(words),
            ", missing: %s" % missing if missing else ""), text)
 
-    if args.exits:
-        exits = re.findall(r"^(?:!! )?  VM exit #\d+: (.*)$", text, re.M)
-        ran = [x for x in exits if not x.startswith(("EXIT_REASON_INVALID_STATE",
+    if args.legacy:
+        entries = len(re.findall(r"^  VM entry", text, re.M))
+        yield ("entries", entries >= 1 and len(exits(text)) >= 1,
+               "%d VM entries, %d VM exits" % (entries, len(exits(text))), text)
+
+    if args.exits is not None:
+        exit_lines = re.findall(r"^(?:!! )?  VM exit #\d+: (.*)$", text, re.M)
+        ran = [x for x in exit_lines if not x.startswith(("EXIT_REASON_INVALID_STATE",
                                                      "EXIT_REASON_MSR_LOAD_FAIL"))]
         named = [x for x in ran if re.match(r"EXIT_REASON_\w+ \(\d+\), qualification 0x[0-9a-f]+, "
                                             r"guest RIP 0x[0-9a-f]+$", x)]
@@ -164,14 +170,14 @@ def chapter_checks(kernel, stub, args):
     if args.insns:
         ins = trace(kernel, stub, "insns", "--insns")
         lines = ins.splitlines()
-        exits = [(i, int(m.group(1), 16)) for i, l in enumerate(lines)
+        at_exit = [(i, int(m.group(1), 16)) for i, l in enumerate(lines)
                  for m in [re.match(r"^  VM exit #\d+: EXIT_REASON_\w+ \(\d+\), qualification "
                                     r"0x[0-9a-f]+, guest RIP (0x[0-9a-f]+)$", l)] if m]
-        seen = [rip for i, rip in exits if lines[i - 1].startswith("    guest %x: " % rip)]
-        yield ("insns", exits and len(seen) == len(exits),
+        seen = [rip for i, rip in at_exit if lines[i - 1].startswith("    guest %x: " % rip)]
+        yield ("insns", at_exit and len(seen) == len(at_exit),
                "the guest instruction at each of %d exits' guest RIP is in Bochs' trace, marked guest"
-               "%s" % (len(exits), "" if len(seen) == len(exits) else ", missing at %s" % [
-                   hex(r) for i, r in exits if r not in seen]), ins)
+               "%s" % (len(at_exit), "" if len(seen) == len(at_exit) else ", missing at %s" % [
+                   hex(r) for i, r in at_exit if r not in seen]), ins)
 
     if args.deliberate is not None:
         announced = re.findall(r"^== deliberately broken: (.*)$", text, re.M)
@@ -203,6 +209,10 @@ def main(argv=None):
                     help="this many deliberately broken entries, each failing, and no other failure")
     ap.add_argument("--no-failure", action="store_true", help="no failure at all")
     args = ap.parse_args(argv)
+    # A chapter with no options: it enters a guest, the guest exits, nothing fails.
+    args.legacy = not any([args.chapter, args.exits, args.exit_rip, args.shows, args.insns,
+                           args.no_failure, args.deliberate is not None])
+    args.no_failure = args.no_failure or args.legacy
     checks = list(demo_checks(args.kernel, args.stub) if args.demo
                   else chapter_checks(args.kernel, args.stub, args))
     print("TAP version 13\n1..%d" % len(checks))

@@ -124,6 +124,17 @@ class TimelineTest(unittest.TestCase):
         events = vmx_trace.parse("boot: command line \"vmxtrace=e9\"\n", LOG, out + TRACE)
         self.assertIn("VMXON     0x128000", vmx_trace.render(events))
 
+    def test_only_vmx_refusals_are_failures(self):
+        log = ("00000000010e[CPU0  ] #GP: VMXON is not allowed !\n"
+               "00000000011e[CPU0  ] VMEXIT: EPT violation at 0x0000000000400000\n"
+               "00000000012e[CPU0  ] interrupt(long mode): vector must be within IDT table limits\n"
+               "00000000013e[CPU0  ] check_CR4(): attempt to clear CR4.VMXE in vmx mode\n")
+        lines = vmx_trace.render(vmx_trace.parse("", log))
+        self.assertEqual(lines, ["!! Bochs: #GP: VMXON is not allowed !",
+                                 "    Bochs: VMEXIT: EPT violation at 0x0000000000400000",
+                                 "    Bochs: interrupt(long mode): vector must be within IDT table limits",
+                                 "!! Bochs: check_CR4(): attempt to clear CR4.VMXE in vmx mode"])
+
     def test_traced_runs_give_the_kernel_port_e9(self):
         import runner
         traced = runner.bochs_config("k.rom", "s.log", "e.log", "tigerlake", 128, 5000000, True)
