@@ -97,7 +97,7 @@ def main(argv=None):
     try:
         res = runner.run_kernel(args.kernel, args.stub, emu=emu, model=run.cpu,
                                 qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                                timeout=timeout, keep_dir=run_dir, boot=run.boot)
+                                timeout=timeout, keep_dir=run_dir, boot=run.boot, mem_mb=run.mem)
     except runner.EmulatorMissing as e:
         print("Bail out! %s" % e)
         return 1

@@ -42,6 +42,7 @@ class Run:
     outcome: str = "finished"    # "timeout" for a run that must hang (tests of the tools)
     boot: str = "rom"            # "rom" (our boot ROM) or "grub" (BIOS + GRUB ISO)
     facts: dict = field(default_factory=dict)   # facts this run changes, e.g. what a BIOS set
+    mem: int = 128               # RAM of the emulated machine, MiB
 
 
 @dataclass
@@ -83,7 +84,7 @@ def load_chapter(directory):
             raise DeclarationError("%s: [chapter] needs '%s'" % (path, key))
     runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), r.get("modules", []),
                 float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"),
-                r.get("boot", "rom"), dict(r.get("facts", {})))
+                r.get("boot", "rom"), dict(r.get("facts", {})), int(r.get("mem", 128)))
             for r in data.get("run", [])]
     cps = []
     for c in data.get("checkpoint", []):

@@ -199,7 +199,7 @@ static void report_stop(struct exittest *t, const char *id, enum vm_stop_kind st
     uint8_t bytes[4] = {0};
     struct guest_walk w;
     vm_access_guest(&t->vm, vm_guest_rip_linear(&t->vm), bytes, sizeof(bytes), PFERR_FETCH, &w);
-    checkpoint(id, "reason=%u stop=%d rip=0x%lx bytes=%02x%02x%02x%02x rax=0x%lx rbx=0x%lx "
+    checkpoint(id, "reason=%u stop=%d rip=0x%lx bytes=0x%02x%02x%02x%02x rax=0x%lx rbx=0x%lx "
                "idtr_limit=%u exits=%lu", t->vm.vcpu.exit.basic, stop, t->vm.vcpu.exit.guest_rip,
                bytes[0], bytes[1], bytes[2], bytes[3], t->vm.vcpu.regs.rax, t->vm.vcpu.regs.rbx,
                vmcs_read32(GUEST_IDTR_LIMIT), t->vm.exits);
