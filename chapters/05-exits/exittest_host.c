@@ -95,8 +95,9 @@ static void report_msr(struct exittest *t, const uint64_t *v)
                v[0], v[1], vmcs_readl(GUEST_FS_BASE),
                vm_msr_intercepted(&t->vm, MSR_FS_BASE, false) | vm_msr_intercepted(&t->vm, MSR_FS_BASE, true));
     checkpoint("msr-emulated", "apic_read=0x%lx apic_written=0x%lx apic_reread=0x%lx rd_exits=%lu "
-               "wr_exits=%lu guest_rd=%lu guest_wr=%lu", v[2], v[3], v[4],
-               EXITS(EXIT_REASON_MSR_READ), EXITS(EXIT_REASON_MSR_WRITE), v[7], v[8]);
+               "wr_exits=%lu guest_rd=%lu guest_wr=%lu efer=0x%lx efer_intercepted=%d", v[2], v[3],
+               v[4], EXITS(EXIT_REASON_MSR_READ), EXITS(EXIT_REASON_MSR_WRITE), v[7], v[8], v[9],
+               vm_msr_intercepted(&t->vm, MSR_EFER, false));
     checkpoint("msr-gp", "gp_faults=%lu vectors_ok=%lu refused=%lu", v[5], v[6], D(msr.refused));
 }
 
@@ -150,7 +151,7 @@ static void report_bench(const uint64_t *v)
 void exittest_report(struct exittest *t, int test, const uint64_t *v, unsigned n)
 {
     static const unsigned want[T_COUNT] = {
-        [T_VMCALL] = 4, [T_CPUID] = 8, [T_MSR] = 9, [T_IO] = 15, [T_CR] = 6, [T_EXCEPTIONS] = 4,
+        [T_VMCALL] = 4, [T_CPUID] = 8, [T_MSR] = 10, [T_IO] = 15, [T_CR] = 6, [T_EXCEPTIONS] = 4,
         [T_EVENTS] = 5, [T_IDT_VECTORING] = 3, [T_HLT] = 4, [T_EXTINT] = 1, [T_BENCH] = 5,
     };
     if (test <= 0 || test >= T_COUNT || n != want[test]) {

@@ -246,7 +246,8 @@ static bool run_exittest(const struct vmx_caps *caps, unsigned mode)
             t.pages, vm_timer_backend_name(&t.vm));
     enum vm_stop_kind stop = vm_run(&t.vm);
     kprintf("exittest, mode %u: %s: %s\n", mode, vm_stop_kind_name(stop), t.vm.stop_why);
-    vm_print_exit_counts(&t.vm);
+    if (stop == VM_STOP_GUEST)              /* a stop report has shown them already */
+        vm_print_exit_counts(&t.vm);
     bool ok = exittest_finish(&t, stop);
     vm_destroy(&t.vm);
     unload_guest(&t);

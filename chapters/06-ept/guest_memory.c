@@ -115,6 +115,27 @@ int gmem_add_mmio_page(struct guest_memory *m, uint64_t gpa, void *page, mmio_ha
     return ept_map(&m->ept, gpa, r->hpa, PAGE_SIZE, EPT_READ, EPT_MT_UC);
 }
 
+void gmem_print(const struct guest_memory *m)
+{
+    static const char *const kinds[] = {"RAM", "RAM on first touch", "MMIO"};
+    kprintf("guest-physical memory (EPTP 0x%lx, %lu tables; pages: %lu of 4 KiB, %lu of 2 MiB, "
+            "%lu of 1 GiB):\n", ept_pointer(&m->ept), m->ept.tables, m->ept.leaves[0],
+            m->ept.leaves[1], m->ept.leaves[2]);
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct gmem_region *r = &m->r[i];
+        struct ept_lookup l;
+        bool mapped = ept_lookup(&m->ept, r->gpa, &l);
+        kprintf("  0x%09lx-0x%09lx %-14s %-18s", r->gpa, r->gpa + r->size - 1, r->name, kinds[r->kind]);
+        if (mapped)
+            kprintf(" -> host 0x%lx, %s%s%s, %s, %lu KiB pages\n", l.hpa, l.perms & EPT_READ ? "R" : "-",
+                    l.perms & EPT_WRITE ? "W" : "-", l.perms & EPT_EXEC ? "X" : "-",
+                    ((*l.entry >> EPT_MT_SHIFT) & 7) == EPT_MT_WB ? "write-back" : "uncacheable",
+                    l.page_size / 1024);
+        else
+            kprintf(" -> not mapped: accesses exit\n");
+    }
+}
+
 void *gmem_hva(const struct guest_memory *m, uint64_t gpa)
 {
     struct ept_lookup l;

@@ -81,6 +81,9 @@ void gmem_config(struct vcpu_config *config);
  */
 void gmem_attach(struct guest_memory *m, struct vm *vm);
 
+/* The map for humans: each region, where it lives in the host, how EPT maps it. */
+void gmem_print(const struct guest_memory *m);
+
 const struct gmem_region *gmem_region_of(const struct guest_memory *m, uint64_t gpa);
 void *gmem_hva(const struct guest_memory *m, uint64_t gpa);    /* NULL: not mapped */
 

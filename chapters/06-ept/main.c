@@ -178,10 +178,13 @@ static bool run_eptest(const struct vmx_caps *caps, unsigned mode, bool high_ram
     vm_hypercall_register(&t.vm, HC_TIMER, hc_timer, "timer");
     vm_hypercall_register(&t.vm, HC_DONE, hc_done, "done");
     vm_set_exit_handler(&t.vm, EXIT_REASON_EPT_VIOLATION, eptest_violation);
+    if (mode == MODE_TESTS)
+        gmem_print(&t.mem);
     eptest_before(&t);
     enum vm_stop_kind stop = vm_run(&t.vm);
     kprintf("eptest, mode %u: %s: %s\n", mode, vm_stop_kind_name(stop), t.vm.stop_why);
-    vm_print_exit_counts(&t.vm);
+    if (stop == VM_STOP_GUEST)              /* a stop report has shown them already */
+        vm_print_exit_counts(&t.vm);
     bool ok = eptest_finish(&t, stop);
     vm_destroy(&t.vm);
     gmem_destroy(&t.mem);
