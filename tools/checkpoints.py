@@ -29,6 +29,7 @@ class Checkpoint:
     always: bool
     runs: list
     source: str = "ckpt"         # "ckpt": @ckpt lines; "console": the whole console text
+    exercises: list = field(default_factory=list)   # exercise ids whose removal must fail it
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Run:
     outcome: str = "finished"    # "timeout" for a run that must hang (tests of the tools)
     boot: str = "rom"            # "rom" (our boot ROM) or "grub" (BIOS + GRUB ISO)
     facts: dict = field(default_factory=dict)   # facts this run changes, e.g. what a BIOS set
+    input: list = field(default_factory=list)   # [(pattern, text)] typed into COM1 (a shell)
+    until: str = ""              # a pattern that ends the run when the console shows it
     mem: int = 128               # RAM of the emulated machine, MiB
 
 
@@ -74,6 +77,28 @@ def _load_toml(path):
         raise DeclarationError("%s: %s" % (path, e)) from e
 
 
+def _pattern(path, run, key):
+    text = run.get(key, "")
+    try:
+        re.compile(text)
+    except (re.error, TypeError) as e:
+        raise DeclarationError("%s: run %s: %s is not a regular expression: %s"
+                               % (path, run.get("name"), key, e)) from e
+    return text
+
+
+def _input_steps(path, run):
+    """input = [["pattern", "text"], ...]: type text once the console shows pattern."""
+    steps = run.get("input", [])
+    if not isinstance(steps, list) or not all(
+            isinstance(s, list) and len(s) == 2 and all(isinstance(x, str) for x in s) for s in steps):
+        raise DeclarationError('%s: run %s: input must be [["pattern", "text"], ...]'
+                               % (path, run.get("name")))
+    for pattern, _ in steps:
+        _pattern(path, {"name": run.get("name"), "input": pattern}, "input")
+    return [tuple(s) for s in steps]
+
+
 def load_chapter(directory):
     """Read <directory>/checkpoints.toml."""
     path = os.path.join(directory, "checkpoints.toml")
@@ -84,7 +109,8 @@ def load_chapter(directory):
             raise DeclarationError("%s: [chapter] needs '%s'" % (path, key))
     runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), r.get("modules", []),
                 float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"),
-                r.get("boot", "rom"), dict(r.get("facts", {})), int(r.get("mem", 128)))
+                r.get("boot", "rom"), dict(r.get("facts", {})), _input_steps(path, r),
+                _pattern(path, r, "until"), int(r.get("mem", 128)))
             for r in data.get("run", [])]
     cps = []
     for c in data.get("checkpoint", []):
@@ -97,7 +123,7 @@ def load_chapter(directory):
         cps.append(Checkpoint(c["id"], c.get("description", c["id"]), int(c.get("points", 1)),
                               list(c["expect"]), list(c.get("requires", [])),
                               bool(c.get("always", False)), list(c.get("runs", [])),
-                              c.get("source", "ckpt")))
+                              c.get("source", "ckpt"), list(c.get("exercises", []))))
     if len({c.id for c in cps}) != len(cps):
         raise DeclarationError("%s: duplicate checkpoint id" % path)
     return Chapter(ch["id"], ch["title"], ch["kernel"], directory, list(ch.get("requires", [])),
@@ -214,6 +240,8 @@ def judge_end(chapter, run, facts, nonce, run_result, events):
         ok = run_result.outcome == run.outcome
         return Result("boot", "pass" if ok else "fail", 0, "expected outcome %s: %s"
                       % (run.outcome, run_result.describe()))
+    if run.until and run_result.outcome == "matched":
+        return Result("boot", "pass", 0, run_result.describe())
     if run_result.outcome != "finished" or not ends:
         return Result("boot", "fail", 0, run_result.describe())
     status = ends[-1][3].get("status")

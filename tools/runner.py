@@ -6,10 +6,13 @@
     tools/runner.py build/chapters/01-detect-vmx/ch01.elf            # Bochs, default model
     tools/runner.py --emu qemu --cpu qemu64-intel KERNEL               # no VMX: QEMU software
     tools/runner.py --model corei5_lynnfield_750 --timeout 30 KERNEL
+    tools/runner.py --input '>> ' 'usertests\r' --until 'usertests passed' GUEST   # type at a prompt
 
 Each run gets its own temporary directory (ROM, bochsrc, logs), so runs can
 go in parallel. Bochs ignores SIGTERM: a run that times out gets SIGINT (Bochs
-drops into its debugger, which quits on end of input), then SIGKILL.
+drops into its debugger, which quits on end of input), then SIGKILL. With
+scripted input (tools/serial_script.py) COM1 becomes a TCP socket the runner
+types into; without it, COM1 goes straight to serial.log.
 """
 import argparse
 import os
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grub_iso  # noqa: E402
 import mkrom  # noqa: E402
+import serial_script  # noqa: E402
 
 TOOLS_DIR = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MODEL = "corei7_haswell_4770"
@@ -43,7 +47,7 @@ class EmulatorMissing(Exception):
 
 @dataclass
 class RunResult:
-    outcome: str                 # "finished", "timeout", "crashed", "error"
+    outcome: str                 # "finished", "matched" (until), "timeout", "crashed", "error"
     serial: str                  # what the kernel printed on COM1 (\r removed)
     status: int = -1             # the kernel's own status from its "@end" line
     end_nonce: str = ""
@@ -54,12 +58,21 @@ class RunResult:
     tsc_at_end: int = 0          # Bochs with clock sync=none: emulated instructions
     workdir: str = ""
     message: str = ""
+    until: str = ""              # the pattern that ended a "matched" run
+    step_seconds: list = field(default_factory=list)   # when each input step's pattern appeared
+    connect_seconds: float = 0.0  # when the scripted console connected (Bochs starts then)
 
     def describe(self):
         if self.outcome == "finished":
             return "kernel powered off with status %d" % self.status
+        if self.outcome == "matched":
+            return "the console showed /%s/ after %.1f s; the run was stopped there" % (
+                self.until, self.wall_seconds)
         if self.outcome == "timeout":
             return "timeout: the kernel did not power off within %.0f s (hung?)" % self.wall_seconds
+        if self.outcome == "crashed" and self.emulator_exit < 0:
+            return ("the emulator crashed (killed by signal %d) before the kernel powered off"
+                    % -self.emulator_exit)
         if self.outcome == "crashed":
             return ("the emulator stopped (exit %d) before the kernel powered off: triple fault, "
                     "emulator panic or crash" % self.emulator_exit)
@@ -94,12 +107,17 @@ def bochs_firmware(image, boot):
             "ata0-master: type=cdrom, path=%s, status=inserted" % image, "boot: cdrom"]
 
 
-def bochs_config(image, serial, log, model, mem_mb, ips, vmx_trace, com2=None, boot="rom"):
+def bochs_config(image, serial, log, model, mem_mb, ips, vmx_trace, com2=None, boot="rom",
+                 com1=None):
+    """com1, com2: (mode, dev) of a serial port; COM1 defaults to the file serial."""
     lines = ["megs: %d" % mem_mb] + bochs_firmware(image, boot) + [
         "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=0" % (model, ips),
         "clock: sync=none, time0=1",
+        # Bochs 2.7's default chipset, stated because the HPET at 0xFED00000 (tinyos, NimbOS)
+        # exists only with it: with "pci: enabled=0" its registers read as all ones.
+        "pci: enabled=1, chipset=i440fx",
         "display_library: term",
-        "com1: enabled=1, mode=file, dev=%s" % serial,
+        "com1: enabled=1, mode=%s, dev=%s" % (com1 or ("file", serial)),
         "log: %s" % log,
         "panic: action=fatal",
         "error: action=report",
@@ -176,12 +194,18 @@ def make_boot_image(workdir, kernel, stub, cmdline, modules, mem_mb, boot):
 def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64",
                cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
                vmx_trace=False, show=None, keep_dir=None, com2=None, boot="rom", extra_args=(),
-               stop=None):
+               stop=None, script=(), until=None, char_delay=serial_script.CHAR_DELAY,
+               max_serial=0):
     """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to.
     boot: "rom" (our boot ROM, fast) or "grub" (BIOS + GRUB ISO, as on a PC).
     com2: Bochs (mode, dev) or a QEMU -serial value; extra_args: more emulator arguments
     (QEMU only, e.g. its own gdb stub: "-gdb tcp:...", "-S"); stop: a threading.Event that
-    ends the run early (another thread, e.g. a debugging session, decides)."""
+    ends the run early (another thread, e.g. a debugging session, decides).
+    script: [(pattern, text)] typed into COM1 once the console shows each pattern
+    (tools/serial_script.py); until: a pattern that ends the run (outcome "matched")
+    as soon as the console shows it, for guests that never power off by themselves.
+    max_serial: stop a kernel that printed more than this many bytes (0: no limit), an
+    error outcome."""
     emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
     workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -193,6 +217,12 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     except (OSError, mkrom.RomError) as e:
         return RunResult("error", "", message="cannot build the boot image: %s" % e, workdir=workdir)
     open(serial, "wb").close()
+    console, com1 = None, None
+    if script:
+        port = serial_script.free_port()
+        console = serial_script.ScriptedConsole(port, serial, script, char_delay)
+        com1 = ("socket-server", "127.0.0.1:%d" % port)
+    until_re = re.compile(until, re.M) if until else None
 
     # MALLOC_PERTURB_ (set by meson test) makes Bochs 2.7 abort: "buffer overflow detected".
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_PERTURB_"}
@@ -200,25 +230,35 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     if emu == "bochs":
         conf = os.path.join(workdir, "bochsrc")
         with open(conf, "w") as f:
-            f.write(bochs_config(image, serial, emulog, model, mem_mb, ips, vmx_trace, com2, boot))
+            # Relative to the run directory (Bochs' working directory): Bochs drops the spaces
+            # from paths in a bochsrc, so an absolute path with a space names another file.
+            f.write(bochs_config(os.path.basename(image), "serial.log", "emulator.log", model,
+                                 mem_mb, ips, vmx_trace, com2, boot, com1))
         rc = os.path.join(workdir, "debugger.rc")
         with open(rc, "w") as f:
             f.write("c\nq\n")
         argv = [emu_bin, "-q", "-f", conf, "-rc", rc]
     else:
         firmware = ["-bios", image] if boot == "rom" else ["-cdrom", image]
+        qemu_com1 = "tcp:%s,server=on,wait=on" % com1[1] if com1 else "file:" + serial
         argv = [emu_bin, "-machine", "pc", "-m", str(mem_mb)] + firmware + ["-display", "none",
-                "-serial", "file:" + serial, "-monitor", "none", "-no-reboot",
+                "-serial", qemu_com1, "-monitor", "none", "-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=1"]
         argv += ["-enable-kvm", "-cpu", "host"] if emu == "kvm" else ["-cpu", qemu_cpu]
         if com2:
             argv += ["-serial", com2]
         argv += list(extra_args)
+    # If this process dies without cleaning up (SIGKILL), the kernel ends the emulator too.
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        argv = [setpriv, "--pdeathsig", "KILL"] + argv
     start = time.monotonic()
     with open(os.path.join(workdir, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        outcome, offset = None, 0
+        if console:
+            console.start(alive=lambda: proc.poll() is None)
+        outcome, offset, watched = None, 0, 0
         try:
             while outcome is None:
                 try:
@@ -228,22 +268,48 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                     pass
                 if show:
                     offset = _follow(serial, offset, show)
+                if until_re and outcome is None and os.path.getsize(serial) != watched:
+                    watched = os.path.getsize(serial)
+                    if until_re.search(_read(serial)):
+                        outcome = "matched"
                 if outcome is None and (time.monotonic() - start > timeout
                                         or (stop is not None and stop.is_set())):
                     outcome = "timeout"
+                if outcome is None and max_serial and _size(serial) > max_serial:
+                    outcome = "flood"
         finally:
             _stop(proc)
+            if console:
+                console.close()       # only now: Bochs dies of SIGPIPE if we leave earlier
     wall = time.monotonic() - start
     if show:
         _follow(serial, offset, show)
-    return _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+    res = _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+    if outcome == "flood" and res.outcome != "finished":
+        res.outcome = "error"
+        res.message = "stopped: the kernel printed more than %d bytes" % max_serial
+    res.until = until or ""
+    if console:
+        res.step_seconds = [t - start for t in console.step_times]
+        res.connect_seconds = console.connected_at - start if console.connected_at else 0.0
+        if console.error and res.outcome != "finished":
+            res.message = console.error
+    return res
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
     serial = _read(serial_path)
     log = _read(emulog) + _read(os.path.join(workdir, "emulator.out"))
     errors = [line.strip() for line in log.splitlines()
-              if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line]
+              if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line
+              and "waiting for connection" not in line]          # QEMU, scripted COM1
     res = RunResult("timeout", serial, emulator_exit=exit_code or 0, emulator_errors=errors[-20:],
                     emulator_log="\n".join(errors), wall_seconds=wall, workdir=workdir)
     ends = END_RE.findall(serial)
@@ -251,6 +317,8 @@ def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
         res.end_nonce, status, tsc = ends[-1]
         res.status, res.tsc_at_end = int(status), int(tsc or 0)
         res.outcome = "finished"
+    elif outcome == "matched":
+        res.outcome = "matched"
     elif outcome != "timeout":
         res.outcome = "crashed"
     return res
@@ -271,6 +339,12 @@ def symbolize(text, kernel):
              if 2 * i + 1 < len(out)}
     return re.sub(r"(bt #\S+ 0x([0-9a-f]+))(.*)", lambda m: m.group(1) + m.group(3) + "  "
                   + names.get(m.group(2), ""), text)
+
+
+def unescape(text):
+    """\\r, \\n, \\t and \\\\ in a command-line argument, as a TOML string would have them."""
+    return re.sub(r"\\([rnt\\])", lambda m: {"r": "\r", "n": "\n", "t": "\t", "\\": "\\"}[m.group(1)],
+                  text)
 
 
 def new_nonce():
@@ -294,6 +368,11 @@ def main(argv=None):
     ap.add_argument("--vmx-trace", action="store_true", help="Bochs: log VMX events (cpu0 debug)")
     ap.add_argument("--keep", metavar="DIR", help="keep ROM, config and logs in DIR")
     ap.add_argument("--quiet", action="store_true", help="do not echo the serial console")
+    ap.add_argument("--input", nargs=2, action="append", default=[], metavar=("PATTERN", "TEXT"),
+                    help="type TEXT on COM1 once the console shows PATTERN (repeatable, in order); "
+                         "\\r, \\n and \\t in TEXT are Enter, newline and tab")
+    ap.add_argument("--until", metavar="PATTERN",
+                    help="stop the run once the console shows PATTERN (a regular expression)")
     args = ap.parse_args(argv)
     stub = args.stub or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(args.kernel)))), "common", "romstub.bin")
@@ -305,7 +384,8 @@ def main(argv=None):
     try:
         res = run_kernel(args.kernel, stub, emu, args.model, args.cpu, cmdline, modules, args.mem,
                          args.timeout, args.ips, args.vmx_trace,
-                         show=None if args.quiet else sys.stdout, keep_dir=args.keep, boot=args.boot)
+                         show=None if args.quiet else sys.stdout, keep_dir=args.keep, boot=args.boot,
+                         script=[(p, unescape(t)) for p, t in args.input], until=args.until)
     except EmulatorMissing as e:
         print("runner: %s" % e, file=sys.stderr)
         return 127
@@ -314,12 +394,13 @@ def main(argv=None):
         print("\n".join(line for line in symbolize(res.serial, args.kernel).splitlines()
                         if "bt #" in line))
     print("\n-- runner: %s (%.2f s wall%s) --" % (res.describe(), res.wall_seconds,
-          ", %d emulated instructions" % res.tsc_at_end if emu == "bochs" else ""), file=sys.stderr)
+          ", %d emulated instructions" % res.tsc_at_end if emu == "bochs" and res.tsc_at_end else ""),
+          file=sys.stderr)
     for line in res.emulator_errors:
         print("   emulator: %s" % line, file=sys.stderr)
     if not args.keep:
         shutil.rmtree(res.workdir, ignore_errors=True)
-    return 0 if res.outcome == "finished" and res.status == 0 else 1
+    return 0 if (res.outcome == "finished" and res.status == 0) or res.outcome == "matched" else 1
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def main(argv=None):
                HVT_INTERRUPT="1" if args.interrupt else "",
                HVT_QEMU_STUB="1" if args.qemu_gdbstub else "", HVT_STATUS=str(args.status))
     gdb_argv = ["gdb", "-batch", "-nx", "-x", gdbinit,
-                "-ex", "target remote localhost:%d" % session.gdb_port,
+                "-ex", "target remote 127.0.0.1:%d" % session.gdb_port,
                 "-x", os.path.join(HERE, "gdb_checks.py")]
     start = time.monotonic()
     try:

@@ -81,7 +81,7 @@ class GdbinitTest(unittest.TestCase):
             path = os.path.join(d, "s.gdb")
             debug.session_script(path, "x.gdbinit", 1234, qemu_gdbstub=True)
             text = open(path).read()
-            self.assertIn("target remote localhost:1234\nhbreak kmain\ncontinue\ndelete", text)
+            self.assertIn("target remote 127.0.0.1:1234\nhbreak kmain\ncontinue\ndelete", text)
             debug.session_script(path, "x.gdbinit", 1234, qemu_gdbstub=False)
             self.assertNotIn("hbreak", open(path).read())
 
