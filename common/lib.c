@@ -1,11 +1,16 @@
 /* lib.c: memset, memcpy and the string functions for the freestanding kernel.
- * Byte loops are enough: nothing here is on a hot path. */
+ * Byte loops, except memset: page_alloc() zeroes guest RAM by the megabyte with it. */
 #include "lib.h"
 
+/* REP STOSQ for whole 8-byte words (an emulator runs one iteration per word instead of
+ * three instructions per byte), then the remaining bytes. DF is 0 by the ABI. */
 void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = dst;
-    while (n--)
+    uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
+    size_t words = n / 8;
+    asm volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+    for (n %= 8; n; n--)
         *d++ = (unsigned char)c;
     return dst;
 }
