@@ -26,8 +26,8 @@ OUTSIDE_PAGES = ("grading/README.md",)
 # Names a page may quote that are not this repository's (Linux headers the style guide cites).
 # EXERCISES.md is written into the handout by grading/handout.py.
 EXTERNAL_NAMES = {"vmx.h", "msr-index.h", "EXERCISES.md"}
-# Functions of other projects the pages name: Linux's (compared with ours), Meson's.
-EXTERNAL_FUNCTIONS = {"vmcs_check16", "subdir"}
+# Functions of other projects the pages name: Linux's (compared with ours), Meson's, libc's.
+EXTERNAL_FUNCTIONS = {"vmcs_check16", "subdir", "malloc"}
 
 ZH_HEADER_RE = re.compile(r"^<!-- source: (\S+) sha256:([0-9a-f]{64}) -->\s*$")
 MARKER_RE = re.compile(r"^<!-- expected-output (.*?)-->\s*$")
@@ -422,18 +422,48 @@ def normalise_console(serial, nonce="", masks=()):
     text = serial.replace("\r", "")
     if nonce:
         text = text.replace(nonce, NONCE_MASK)
+        if nonce.startswith("0") and nonce.lstrip("0"):      # printed as a number: no leading 0s
+            text = re.sub(r"\b0x%s\b" % nonce.lstrip("0"), "0x" + NONCE_MASK, text)
     text = re.sub(r"\btsc=\d+", "tsc=" + TSC_MASK, text)
     for pattern, mask in BUILD_MASKS:
         text = re.sub(pattern, mask, text)
     for key in masks:
         values = set(re.findall(r"\b%s=(\S+)" % re.escape(key), text))
         text = re.sub(r"\b%s=\S+" % re.escape(key), "%s=<%s>" % (key, key), text)
-        for value in sorted(values, key=len, reverse=True):
-            if len(value) >= 4 and not value.startswith("<"):
+        for value in sorted((v for v in values if "<" not in v), key=len, reverse=True):
+            if len(value) >= 4:
                 text = re.sub(r"(?<![\w])%s(?![\w])" % re.escape(value), "<%s>" % key, text)
+            digits = value[2:].lstrip("0") if value.startswith("0x") else ""
+            if len(digits) >= 6:            # the same number without 0x, or zero-padded
+                text = re.sub(r"(?<![\w<])0*%s(?![\w>])" % re.escape(digits), "<%s>" % key, text)
     lines = [line.rstrip() for line in text.split("\n")]
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
         lines.pop()
     return lines
+
+
+PLACEHOLDER = re.compile(r"<[A-Za-z_][\w-]*>")
+
+
+def line_matches(expected, actual):
+    """An expected line matches the console's when equal, or when it has placeholders such as
+    <count> (a value that changes from run to run, written by hand into the page) and the
+    rest is equal: each placeholder stands for one run of non-blank characters."""
+    if expected == actual:
+        return True
+    if "<" not in expected:
+        return False
+    parts = PLACEHOLDER.split(expected)
+    pattern = r"\S+?".join(re.escape(p) for p in parts)
+    return re.fullmatch(pattern, actual) is not None
+
+
+def merge_refresh(old, new):
+    """The lines to write when a block is refreshed: the console's, except that an old line
+    with placeholders which still matches is kept (same number of lines only)."""
+    if len(old) != len(new):
+        return list(new)
+    return [o if o != n and line_matches(o, n) else n for o, n in zip(old, new)]
+

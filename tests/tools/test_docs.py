@@ -192,6 +192,12 @@ class TestExpectedOutput(Repo):
         self.assertEqual(docs_lib.normalise_console(serial, "feed", ["result", "ok"]),
                          ["Guest result <result> for seed 0x<nonce>", "@ckpt g result=<result> ok=<ok>"])
 
+    def test_placeholders(self):
+        self.assertTrue(docs_lib.line_matches("exits (<n> in all): extint <n>", "exits (378 in all): extint 17"))
+        self.assertFalse(docs_lib.line_matches("exits (<n> in all)", "exits (378 in total)"))
+        self.assertEqual(docs_lib.merge_refresh(["a <n>", "b 1"], ["a 7", "b 2"]), ["a <n>", "b 2"])
+        self.assertEqual(docs_lib.merge_refresh(["a <n>"], ["a 7", "c"]), ["a 7", "c"])
+
     def test_blocks(self):
         blocks = docs_lib.expected_blocks(PAGE)
         self.assertEqual([b.name for b in blocks], ["01-haswell"])
