@@ -14,6 +14,7 @@ import argparse
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkpoints  # noqa: E402
@@ -59,6 +60,44 @@ def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs")
     return out
 
 
+@dataclass
+class Execution:
+    """One declared run, booted and judged."""
+    facts: dict
+    nonce: str
+    emu: str
+    timeout: float
+    result: object               # runner.RunResult
+    results: list                # [checkpoints.Result]: "boot" first
+
+
+def run_facts(run):
+    """The facts of a run's CPU (tests/cpu-models.toml) with the run's own changes."""
+    facts = checkpoints.load_cpu(run.cpu)
+    facts.update(run.facts)
+    return facts
+
+
+def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max_serial=0):
+    """Boot kernel for one declared run with a fresh nonce and judge its checkpoints.
+    Raises checkpoints.DeclarationError (unknown CPU) and runner.EmulatorMissing."""
+    facts = run_facts(run)
+    if multiplier is None:
+        multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
+    timeout = (run.timeout or chapter.timeout) * multiplier
+    shutil.rmtree(run_dir, ignore_errors=True)
+    nonce = runner.new_nonce()
+    cmdline = ("nonce=%s %s" % (nonce, run.cmdline)).strip()
+    emu = facts.get("emulator", "bochs")
+    res = runner.run_kernel(kernel, stub, emu=emu, model=run.cpu,
+                            qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
+                            timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
+                            script=run.input, until=run.until or None, max_serial=max_serial)
+    results = checkpoints.judge(chapter, run, facts, nonce, res,
+                                console=runner.symbolize(res.serial, kernel))
+    return Execution(facts, nonce, emu, timeout, res, results)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("chapter_dir")
@@ -80,31 +119,13 @@ def main(argv=None):
         print("Bail out! need --run (one of: %s), --kernel and --stub"
               % ", ".join(r.name for r in chapter.runs))
         return 1
-    try:
-        facts = checkpoints.load_cpu(run.cpu)
-    except checkpoints.DeclarationError as e:
-        print("Bail out! %s" % e)
-        return 1
-    facts.update(run.facts)
-
-    multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
-    timeout = (run.timeout or chapter.timeout) * multiplier
     run_dir = os.path.join(os.path.dirname(os.path.abspath(args.kernel)), "runs", run.name)
-    shutil.rmtree(run_dir, ignore_errors=True)
-    nonce = runner.new_nonce()
-    cmdline = ("nonce=%s %s" % (nonce, run.cmdline)).strip()
-    emu = facts.get("emulator", "bochs")
     try:
-        res = runner.run_kernel(args.kernel, args.stub, emu=emu, model=run.cpu,
-                                qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                                timeout=timeout, keep_dir=run_dir, boot=run.boot,
-                                script=run.input, until=run.until or None)
-    except runner.EmulatorMissing as e:
+        ex = execute(chapter, run, args.kernel, args.stub, run_dir)
+    except (checkpoints.DeclarationError, runner.EmulatorMissing) as e:
         print("Bail out! %s" % e)
         return 1
-
-    results = checkpoints.judge(chapter, run, facts, nonce, res,
-                                console=runner.symbolize(res.serial, args.kernel))
+    res, results, emu = ex.result, ex.results, ex.emu
     print("TAP version 13")
     print("1..%d" % len(results))
     print("# chapter %s on %s (%s): %.2f s wall%s" % (

@@ -29,6 +29,7 @@ class Checkpoint:
     always: bool
     runs: list
     source: str = "ckpt"         # "ckpt": @ckpt lines; "console": the whole console text
+    exercises: list = field(default_factory=list)   # exercise ids whose removal must fail it
 
 
 @dataclass
@@ -121,7 +122,7 @@ def load_chapter(directory):
         cps.append(Checkpoint(c["id"], c.get("description", c["id"]), int(c.get("points", 1)),
                               list(c["expect"]), list(c.get("requires", [])),
                               bool(c.get("always", False)), list(c.get("runs", [])),
-                              c.get("source", "ckpt")))
+                              c.get("source", "ckpt"), list(c.get("exercises", []))))
     if len({c.id for c in cps}) != len(cps):
         raise DeclarationError("%s: duplicate checkpoint id" % path)
     return Chapter(ch["id"], ch["title"], ch["kernel"], directory, list(ch.get("requires", [])),

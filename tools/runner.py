@@ -70,6 +70,9 @@ class RunResult:
                 self.until, self.wall_seconds)
         if self.outcome == "timeout":
             return "timeout: the kernel did not power off within %.0f s (hung?)" % self.wall_seconds
+        if self.outcome == "crashed" and self.emulator_exit < 0:
+            return ("the emulator crashed (killed by signal %d) before the kernel powered off"
+                    % -self.emulator_exit)
         if self.outcome == "crashed":
             return ("the emulator stopped (exit %d) before the kernel powered off: triple fault, "
                     "emulator panic or crash" % self.emulator_exit)
@@ -110,6 +113,9 @@ def bochs_config(image, serial, log, model, mem_mb, ips, vmx_trace, com2=None, b
     lines = ["megs: %d" % mem_mb] + bochs_firmware(image, boot) + [
         "cpu: model=%s, count=1, ips=%d, reset_on_triple_fault=0, ignore_bad_msrs=0" % (model, ips),
         "clock: sync=none, time0=1",
+        # Bochs 2.7's default chipset, stated because the HPET at 0xFED00000 (tinyos, NimbOS)
+        # exists only with it: with "pci: enabled=0" its registers read as all ones.
+        "pci: enabled=1, chipset=i440fx",
         "display_library: term",
         "com1: enabled=1, mode=%s, dev=%s" % (com1 or ("file", serial)),
         "log: %s" % log,
@@ -188,7 +194,8 @@ def make_boot_image(workdir, kernel, stub, cmdline, modules, mem_mb, boot):
 def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64",
                cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
                vmx_trace=False, show=None, keep_dir=None, com2=None, boot="rom", extra_args=(),
-               stop=None, script=(), until=None, char_delay=serial_script.CHAR_DELAY):
+               stop=None, script=(), until=None, char_delay=serial_script.CHAR_DELAY,
+               max_serial=0):
     """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to.
     boot: "rom" (our boot ROM, fast) or "grub" (BIOS + GRUB ISO, as on a PC).
     com2: Bochs (mode, dev) or a QEMU -serial value; extra_args: more emulator arguments
@@ -196,7 +203,9 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     ends the run early (another thread, e.g. a debugging session, decides).
     script: [(pattern, text)] typed into COM1 once the console shows each pattern
     (tools/serial_script.py); until: a pattern that ends the run (outcome "matched")
-    as soon as the console shows it, for guests that never power off by themselves."""
+    as soon as the console shows it, for guests that never power off by themselves.
+    max_serial: stop a kernel that printed more than this many bytes (0: no limit), an
+    error outcome."""
     emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
     workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -221,8 +230,10 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     if emu == "bochs":
         conf = os.path.join(workdir, "bochsrc")
         with open(conf, "w") as f:
-            f.write(bochs_config(image, serial, emulog, model, mem_mb, ips, vmx_trace, com2, boot,
-                                 com1))
+            # Relative to the run directory (Bochs' working directory): Bochs drops the spaces
+            # from paths in a bochsrc, so an absolute path with a space names another file.
+            f.write(bochs_config(os.path.basename(image), "serial.log", "emulator.log", model,
+                                 mem_mb, ips, vmx_trace, com2, boot, com1))
         rc = os.path.join(workdir, "debugger.rc")
         with open(rc, "w") as f:
             f.write("c\nq\n")
@@ -237,6 +248,10 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
         if com2:
             argv += ["-serial", com2]
         argv += list(extra_args)
+    # If this process dies without cleaning up (SIGKILL), the kernel ends the emulator too.
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        argv = [setpriv, "--pdeathsig", "KILL"] + argv
     start = time.monotonic()
     with open(os.path.join(workdir, "emulator.out"), "wb") as out:
         proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
@@ -260,6 +275,8 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                 if outcome is None and (time.monotonic() - start > timeout
                                         or (stop is not None and stop.is_set())):
                     outcome = "timeout"
+                if outcome is None and max_serial and _size(serial) > max_serial:
+                    outcome = "flood"
         finally:
             _stop(proc)
             if console:
@@ -268,6 +285,9 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     if show:
         _follow(serial, offset, show)
     res = _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+    if outcome == "flood" and res.outcome != "finished":
+        res.outcome = "error"
+        res.message = "stopped: the kernel printed more than %d bytes" % max_serial
     res.until = until or ""
     if console:
         res.step_seconds = [t - start for t in console.step_times]
@@ -275,6 +295,13 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
         if console.error and res.outcome != "finished":
             res.message = console.error
     return res
+
+
+def _size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):

@@ -1,5 +1,6 @@
 /* main.c: chapter 01 kernel: does this CPU have VMX, and what exactly can it do?
  * Prints every capability MSR decoded, with a checkpoint line for each fact. */
+#include "exercise.h"
 #include "kernel.h"
 #include "trap.h"
 #include "vmx_caps.h"
@@ -16,11 +17,17 @@ static const char *memory_type_name(uint32_t type)
 static bool check_vendor(void)
 {
     struct cpuid_regs r = cpuid(0, 0);
-    char vendor[13];
+    char vendor[13] = "";
+    // BEGIN EXERCISE 01-1: the vendor string from CPUID leaf 0
+    // Instruction: Copy the 12 characters of the vendor string from the registers of
+    //   CPUID leaf 0 into vendor[] and end it with '\0'.
+    // Hint: SDM Vol. 2A, CPUID, leaf 0: the order is EBX, EDX, ECX (not alphabetical),
+    //   4 characters each, first character in the lowest byte. memcpy() is in lib.h.
     memcpy(vendor + 0, &r.ebx, 4);
     memcpy(vendor + 4, &r.edx, 4);
     memcpy(vendor + 8, &r.ecx, 4);
     vendor[12] = '\0';
+    // END EXERCISE 01-1
     kprintf("CPU vendor: %s, highest basic CPUID leaf 0x%x\n", vendor, r.eax);
     checkpoint("vendor", "vendor=%s max_leaf=0x%x", vendor, r.eax);
     if (!strcmp(vendor, "GenuineIntel"))

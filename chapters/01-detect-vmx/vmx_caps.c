@@ -2,6 +2,7 @@
  * so a missing MSR is never read by accident (reading it raises #GP). */
 #include "vmx_caps.h"
 
+#include "exercise.h"
 #include "kernel.h"
 #include "trap.h"
 #include "vmx_controls.h"
@@ -63,6 +64,11 @@ uint32_t vmx_caps_read(struct vmx_caps *c)
     read_cap(MSR_IA32_VMX_VMCS_ENUM, &c->vmcs_enum, &failed);
 
     /* The TRUE_* MSRs exist, and are the ones to use, when BASIC[55] = 1 (A.2). */
+    // BEGIN EXERCISE 01-2: the TRUE control MSRs, only when IA32_VMX_BASIC[55] = 1
+    // Instruction: Set c->has_true_ctls from IA32_VMX_BASIC bit 55. Only when it is 1, read
+    //   the four IA32_VMX_TRUE_*_CTLS MSRs into c->true_*. Then make c->pin_ctls,
+    //   proc_ctls, exit_ctls and entry_ctls the TRUE values if they exist, else the plain ones.
+    // Hint: SDM Vol. 3D, A.1 and A.2; VMX_BASIC_TRUE_CTLS() and read_cap() above.
     c->has_true_ctls = VMX_BASIC_TRUE_CTLS(c->basic);
     if (c->has_true_ctls) {
         read_cap(MSR_IA32_VMX_TRUE_PINBASED_CTLS, &c->true_pinbased, &failed);
@@ -74,7 +80,14 @@ uint32_t vmx_caps_read(struct vmx_caps *c)
     c->proc_ctls = c->has_true_ctls ? c->true_procbased : c->procbased;
     c->exit_ctls = c->has_true_ctls ? c->true_exit : c->exit;
     c->entry_ctls = c->has_true_ctls ? c->true_entry : c->entry;
+    // END EXERCISE 01-2
 
+    // BEGIN EXERCISE 01-3: read an MSR only when the CPU says it exists
+    // Instruction: Set c->has_procbased2, c->has_ept_vpid and c->has_vmfunc, and read
+    //   IA32_VMX_PROCBASED_CTLS2, IA32_VMX_EPT_VPID_CAP and IA32_VMX_VMFUNC only when the
+    //   CPU announces them. Reading an absent MSR raises #GP, which read_cap() reports.
+    // Hint: SDM Vol. 3D, A.3.3, A.10, A.11; the vmx_has_*() functions above. EPT_VPID_CAP
+    //   and VMFUNC are announced in PROCBASED_CTLS2, which itself may be absent.
     c->has_procbased2 = vmx_has_procbased2(c->procbased);
     if (c->has_procbased2)
         read_cap(MSR_IA32_VMX_PROCBASED_CTLS2, &c->procbased2, &failed);
@@ -84,5 +97,6 @@ uint32_t vmx_caps_read(struct vmx_caps *c)
     c->has_vmfunc = c->has_procbased2 && vmx_has_vmfunc(c->procbased2);
     if (c->has_vmfunc)
         read_cap(MSR_IA32_VMX_VMFUNC, &c->vmfunc, &failed);
+    // END EXERCISE 01-3
     return failed;
 }

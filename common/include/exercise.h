@@ -4,7 +4,7 @@
 #define EXERCISE_H
 
 /*
- * In the reference sources an exercise is marked like this (docs/exercises.md):
+ * In the reference sources an exercise is marked like this (docs/contributing.md):
  *
  *     // BEGIN EXERCISE 02-1: lock IA32_FEATURE_CONTROL with VMX enabled
  *     // Instruction: ...
