@@ -9,6 +9,12 @@
 Environment: HVT_TIMEOUT_MULTIPLIER scales every run's timeout (slow machines).
 The run's files (serial.log, emulator.log, bochsrc) stay in
 <kernel dir>/runs/<run>/ for reading after a failure.
+
+A run's boot modules (`modules = ["SOURCE=NAME", ...]` in checkpoints.toml) come
+from three kinds of SOURCE: a path relative to the chapter folder, `build:PATH`
+(a file of the build tree the kernel is in, e.g. build:guests/tinyos/tinyos.bin)
+and `env:VARIABLE` (a file the user supplies, e.g. env:HVT_NIMBOS_IMAGE). A run
+whose module is not there is skipped, with the reason, never failed.
 """
 import argparse
 import os
@@ -78,10 +84,55 @@ def run_facts(run):
     return facts
 
 
+class ModuleMissing(Exception):
+    """A run's module is not available (a file the user did not supply): skip the run."""
+
+
+def build_root(kernel):
+    """The build tree a chapter kernel is in: BUILD/chapters/NN-name/chNN.elf."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(kernel))))
+
+
+def resolve_modules(chapter, run, kernel, environ=None):
+    """[(path, name)] for the runner from the run's "SOURCE[=NAME]" entries."""
+    environ = os.environ if environ is None else environ
+    out = []
+    for entry in run.modules:
+        source, _, name = entry.partition("=")
+        if source.startswith("env:"):
+            var = source[4:]
+            path = environ.get(var, "")
+            if not path:
+                raise ModuleMissing("module %s: %s is not set (it names a file you supply; "
+                                    "see the chapter's document)" % (name or source, var))
+        elif source.startswith("build:"):
+            path = os.path.join(build_root(kernel), source[6:])
+        else:
+            path = os.path.join(chapter.directory, source)
+        if not os.path.isfile(path):
+            raise ModuleMissing("module %s: no file %s" % (name or source, path))
+        out.append((path, name or os.path.basename(path)))
+    return out
+
+
+def skipped(chapter, run, facts, nonce, reason):
+    """A run that cannot happen here: every verdict a skip saying why."""
+    res = runner.RunResult("skipped", "", message=reason)
+    results = [checkpoints.Result("boot", "skip", 0, reason)]
+    results += [checkpoints.Result(cp.id, "skip", cp.points, reason) for cp in chapter.checkpoints
+                if not cp.runs or run.name in cp.runs]
+    return Execution(facts, nonce, facts.get("emulator", "bochs"), 0.0, res, results)
+
+
 def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max_serial=0):
     """Boot kernel for one declared run with a fresh nonce and judge its checkpoints.
-    Raises checkpoints.DeclarationError (unknown CPU) and runner.EmulatorMissing."""
+    Raises checkpoints.DeclarationError (unknown CPU) and runner.EmulatorMissing; a run
+    whose module is missing comes back with every verdict "skip"."""
     facts = run_facts(run)
+    try:
+        modules = resolve_modules(chapter, run, kernel)
+    except ModuleMissing as e:
+        return skipped(chapter, run, facts, "", str(e))
     if multiplier is None:
         multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
     timeout = (run.timeout or chapter.timeout) * multiplier
@@ -91,7 +142,7 @@ def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max
     emu = facts.get("emulator", "bochs")
     res = runner.run_kernel(kernel, stub, emu=emu, model=run.cpu,
                             qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                            timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
+                            modules=modules, timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
                             script=run.input, until=run.until or None, max_serial=max_serial)
     results = checkpoints.judge(chapter, run, facts, nonce, res,
                                 console=runner.symbolize(res.serial, kernel))
