@@ -1,0 +1,45 @@
+/* vm_timer.h: time for the guest: one deadline per vCPU in TSC ticks with a callback, kept by
+ * the VMX-preemption timer where the CPU has one, else by the host's own LAPIC timer ticks. */
+#ifndef VM_TIMER_H
+#define VM_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vcpu.h"
+
+struct vm;
+typedef void (*vm_timer_fn)(struct vm *vm, void *ctx);
+
+enum vm_timer_backend {
+    VM_TIMER_PREEMPTION,         /* exit reason 52 at the deadline, even if the guest spins */
+    VM_TIMER_HOST_TICK,          /* checked at every exit; the host tick guarantees one */
+};
+
+struct vm_timer {
+    uint64_t deadline;           /* TSC; 0: not armed */
+    vm_timer_fn fn;
+    void *ctx;
+    enum vm_timer_backend backend;
+    unsigned rate;               /* preemption timer: one tick per 2^rate TSC ticks */
+    bool pin_on;                 /* "activate VMX-preemption timer" is set now */
+    uint64_t fired, preemption_exits, host_exits;
+    uint64_t last_late, max_late;          /* TSC ticks between deadline and callback */
+};
+
+void vm_timer_init(struct vm *vm);
+/* Call fn(vm, ctx) once, at the first exit at or after TSC value deadline. */
+void vm_timer_arm(struct vm *vm, uint64_t deadline, vm_timer_fn fn, void *ctx);
+void vm_timer_cancel(struct vm *vm);
+const char *vm_timer_backend_name(const struct vm *vm);
+
+/* Dispatcher steps: fire a due deadline; program the preemption timer before an entry;
+ * wait for the deadline while the vCPU is halted (false: nothing would ever wake it). */
+void vm_timer_poll(struct vm *vm);
+void vm_timer_before_entry(struct vm *vm);
+bool vm_timer_wait(struct vm *vm);
+
+enum vcpu_action vm_handle_preemption_timer(struct vm *vm);
+enum vcpu_action vm_handle_external_interrupt(struct vm *vm);
+
+#endif
