@@ -61,7 +61,7 @@ static int run_guest(const struct vmx_caps *caps, struct platform_options *opt)
             "32-bit protected mode", opt->x2apic ? "x2APIC" : "xAPIC only", opt->tsc_khz,
             opt->tsc_stated ? "stated" : "measured", vm_timer_backend_name(&p.vm),
             input ? ", console script given" : "");
-    kprintf("---- guest console ----\n");
+    kprintf("---- guest console (TSC %lu) ----\n", rdtsc());
     if (p.vm.timer.backend == VM_TIMER_HOST_TICK && !host_timer_start(HOST_TICK_TSC))
         kprintf("no preemption timer and no host LAPIC timer: guest timers fire only on exits\n");
     platform_run(&p);
