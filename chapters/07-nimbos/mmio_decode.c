@@ -1,5 +1,5 @@
-/* mmio_decode.c: MOV r/m (88, 89, 8A, 8B), MOV r/m, imm (C6, C7) and MOVZX (0F B6, 0F B7) with
- * their prefixes and ModRM/SIB addressing, for the length and operands (SDM Vol. 2A, 2.1-2.2). */
+/* mmio_decode.c: MOV (88, 89, 8A, 8B, C6, C7), MOVZX (0F B6, 0F B7), AND/OR/XOR to memory (08, 09,
+ * 20, 21, 30, 31, 80, 81, 83) with prefixes and ModRM/SIB addressing (SDM Vol. 2A, 2.1-2.2). */
 #include "mmio_decode.h"
 
 /* Bytes of ModRM, SIB and displacement after the opcode (32/64-bit addressing, Table 2-2). */
@@ -21,6 +21,56 @@ static int modrm_bytes(const uint8_t *p, unsigned left)
     }
     n += mod == 1 ? 1 : mod == 2 ? 4 : 0;
     return n <= left ? (int)n : -1;
+}
+
+/* Opcode bits 5:3 of 08/09 (OR), 20/21 (AND), 30/31 (XOR) and ModRM.reg of 80/81/83 (/1 OR,
+ * /4 AND, /6 XOR) name the operation; ADD, SUB and the rest would need arithmetic flags. */
+static int logic_kind(unsigned which, struct mmio_insn *out)
+{
+    if (which == 1)
+        out->op = MMIO_OR;
+    else if (which == 4)
+        out->op = MMIO_AND;
+    else if (which == 6)
+        out->op = MMIO_XOR;
+    else
+        return -1;
+    return 0;
+}
+
+static int logic_reg(struct mmio_insn *out, uint8_t op, unsigned reg, uint8_t rex, unsigned opsize,
+                     unsigned len)
+{
+    if (logic_kind(op >> 3, out))
+        return -1;
+    out->size = (op & 1) ? opsize : 1;
+    out->reg = (int)reg;
+    out->high_byte = out->size == 1 && !rex && reg >= 4;
+    if (out->high_byte)
+        out->reg = (int)reg - 4;
+    out->write = true;
+    out->len = len;
+    return len <= 15 ? 0 : -1;
+}
+
+static int logic_imm(struct mmio_insn *out, const uint8_t *code, unsigned n, uint8_t op,
+                     unsigned which, unsigned opsize, unsigned i)
+{
+    unsigned imm = op == 0x81 ? (opsize == 2 ? 2 : 4) : 1;
+    if (logic_kind(which, out) || i + imm > n)
+        return -1;
+    uint64_t v = 0;
+    for (unsigned k = 0; k < imm; k++)
+        v |= (uint64_t)code[i + k] << (8 * k);
+    if (op == 0x83)
+        v = (uint64_t)(int64_t)(int8_t)v;            /* imm8 sign-extended */
+    else if (imm == 4)
+        v = (uint64_t)(int64_t)(int32_t)v;           /* imm32 sign-extended */
+    out->imm = v;
+    out->size = op == 0x80 ? 1 : opsize;
+    out->write = true;
+    out->len = i + imm;
+    return out->len <= 15 ? 0 : -1;
 }
 
 int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_insn *out)
@@ -56,6 +106,10 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
         return -1;
     unsigned reg = ((code[i] >> 3) & 7) | (rex & 4 ? 8 : 0);
     i += (unsigned)m;
+    if (!movzx && (op == 0x08 || op == 0x09 || op == 0x20 || op == 0x21 || op == 0x30 || op == 0x31))
+        return logic_reg(out, op, reg, rex, opsize, i);
+    if (!movzx && (op == 0x80 || op == 0x81 || op == 0x83))
+        return logic_imm(out, code, n, op, reg & 7, opsize, i);
     switch (op) {
     case 0x88: case 0x89: case 0x8a: case 0x8b:
         out->size = (op & 1) ? opsize : 1;
@@ -65,6 +119,7 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
         if (out->high_byte)
             out->reg = (int)reg - 4;
         out->dest_size = out->size;
+        out->op = out->write ? MMIO_STORE : MMIO_LOAD;
         break;
     case 0xc6: case 0xc7: {
         if (reg & 7)
@@ -80,6 +135,7 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
         out->imm = v;
         out->size = op == 0xc6 ? 1 : opsize;
         out->write = true;
+        out->op = MMIO_STORE;
         i += imm;
         break;
     }
@@ -89,6 +145,7 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
         out->size = op == 0xb6 ? 1 : 2;
         out->reg = (int)reg;
         out->dest_size = opsize == 2 ? 2 : opsize;
+        out->op = MMIO_LOAD;
         break;
     default:
         return -1;

@@ -86,7 +86,8 @@ static void reg_write(struct vm *vm, const struct mmio_insn *d, uint64_t value)
     vm_gpr_write(vm, (unsigned)d->reg, v);
 }
 
-static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmio_insn *d, uint64_t value)
+static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmio_insn *d,
+                              uint64_t value, bool write)
 {
     uint64_t now = rdtsc();
     uint32_t off = (uint32_t)(gpa & 0xfff);
@@ -94,7 +95,7 @@ static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmi
         p->mmio_lapic++;
         if (d->size != 4) {
             value = 0;                   /* undefined on hardware: reads 0, writes vanish */
-        } else if (d->write) {
+        } else if (write) {
             lapic_mmio_write(&p->lapic, off, (uint32_t)value, now);
         } else {
             value = lapic_mmio_read(&p->lapic, off, now);
@@ -103,11 +104,32 @@ static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmi
         return value;
     }
     p->mmio_hpet++;
-    if (d->write)
+    if (write)
         hpet_write(&p->hpet, off, d->size, value, now);
     else
         value = hpet_read(&p->hpet, off, d->size, now);
     return value;
+}
+
+/*
+ * AND, OR, XOR on a device register: read it, combine, write it back, and set the flags
+ * as the instruction does: CF = OF = 0, SF, ZF, PF from the result, AF undefined (kept).
+ */
+static void read_modify_write(struct vm *vm, struct platform *p, uint64_t gpa, const struct mmio_insn *d)
+{
+    uint64_t mask = d->size == 8 ? ~0ull : (1ull << (8 * d->size)) - 1;
+    uint64_t v = device_access(p, gpa, d, 0, false), src = reg_read(vm, d);
+    v = d->op == MMIO_AND ? v & src : d->op == MMIO_OR ? v | src : v ^ src;
+    v &= mask;
+    device_access(p, gpa, d, v, true);
+    uint64_t f = vmcs_readl(GUEST_RFLAGS) & ~(RFLAGS_CF | RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF);
+    if (!v)
+        f |= RFLAGS_ZF;
+    if (v >> (8 * d->size - 1) & 1)
+        f |= RFLAGS_SF;
+    if (!(__builtin_popcount((unsigned)(v & 0xff)) & 1))
+        f |= RFLAGS_PF;
+    vmcs_writel(GUEST_RFLAGS, f);
 }
 
 /* EPT violation (exit reason 48): the guest-physical address, what kind of access. */
@@ -138,9 +160,12 @@ static enum vcpu_action ept_violation(struct vm *vm)
         return vm_stop(vm, VM_STOP_REFUSED, "MMIO at 0x%lx by an instruction this platform does "
                        "not emulate (bytes %02x %02x %02x %02x)", gpa, code[0], code[1], code[2], code[3]);
     }
-    uint64_t v = device_access(p, gpa, &d, d.write ? reg_read(vm, &d) : 0);
-    if (!d.write)
-        reg_write(vm, &d, v);
+    if (d.op == MMIO_LOAD)
+        reg_write(vm, &d, device_access(p, gpa, &d, 0, false));
+    else if (d.op == MMIO_STORE)
+        device_access(p, gpa, &d, reg_read(vm, &d), true);
+    else
+        read_modify_write(vm, p, gpa, &d);
     vm->vcpu.exit.instruction_len = d.len;   /* not given for EPT violations: decoded */
     vm_skip_instruction(vm);
     return VCPU_RESUME;
