@@ -70,6 +70,17 @@ static bool starts(const char *p, const char *end, const char *word)
     return (size_t)(end - p) > n && !memcmp(p, word, n) && (p[n] == ' ' || p[n] == '\t');
 }
 
+/* "stop", alone on its line but for blanks. */
+static bool is_stop(const char *p, const char *end)
+{
+    if (end - p < 4 || memcmp(p, "stop", 4))
+        return false;
+    for (p += 4; p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return false;
+    return true;
+}
+
 int script_parse(struct console_script *s, const char *text, size_t len, char *why, size_t n)
 {
     const char *p = text, *end = text + len;
@@ -81,20 +92,27 @@ int script_parse(struct console_script *s, const char *text, size_t len, char *w
         while (p < eol && (*p == ' ' || *p == '\t'))
             p++;
         if (p < eol && *p != '#' && *p != '\r') {
-            bool wait = starts(p, eol, "wait");
-            if (!wait && !starts(p, eol, "type"))
-                return fail(why, n, "input script line %u: expected wait \"...\" or type \"...\"", line);
             if (s->nsteps == SCRIPT_STEPS)
                 return fail(why, n, "input script line %u: more than %d steps", line, SCRIPT_STEPS);
+            struct script_step *st = &s->step[s->nsteps];
+            if (is_stop(p, eol)) {
+                st->kind = SCRIPT_STOP;
+                s->nsteps++;
+                p = eol + 1;
+                continue;
+            }
+            bool wait = starts(p, eol, "wait");
+            if (!wait && !starts(p, eol, "type"))
+                return fail(why, n, "input script line %u: expected wait \"...\", type \"...\" "
+                            "or stop", line);
             p += 4;
             while (p < eol && (*p == ' ' || *p == '\t'))
                 p++;
-            struct script_step *st = &s->step[s->nsteps];
             int l = parse_string(p, eol, st->text);
             if (l < 0)
                 return fail(why, n, "input script line %u: a non-empty quoted string of at most "
                             "%d bytes, escapes \\r \\n \\t \\\\ \\\" \\xHH", line, SCRIPT_TEXT);
-            st->wait = wait;
+            st->kind = wait ? SCRIPT_WAIT : SCRIPT_TYPE;
             st->len = (uint8_t)l;
             s->nsteps++;
         }
@@ -108,10 +126,15 @@ bool script_done(const struct console_script *s)
     return s->current >= s->nsteps;
 }
 
+bool script_stopped(const struct console_script *s)
+{
+    return !script_done(s) && s->step[s->current].kind == SCRIPT_STOP;
+}
+
 /* After each byte: does the output seen so far end with the awaited text? */
 void script_output(struct console_script *s, uint8_t c)
 {
-    if (script_done(s) || !s->step[s->current].wait)
+    if (script_done(s) || s->step[s->current].kind != SCRIPT_WAIT)
         return;
     if (s->nrecent == SCRIPT_TEXT) {
         memmove(s->recent, s->recent + 1, SCRIPT_TEXT - 1);
@@ -128,7 +151,7 @@ void script_output(struct console_script *s, uint8_t c)
 
 int script_next_byte(struct console_script *s)
 {
-    if (script_done(s) || s->step[s->current].wait)
+    if (script_done(s) || s->step[s->current].kind != SCRIPT_TYPE)
         return -1;
     const struct script_step *st = &s->step[s->current];
     uint8_t b = (uint8_t)st->text[s->typed++];

@@ -13,6 +13,7 @@
  *     # a comment
  *     wait ">> "                  until the guest's output contains this text
  *     type "usertests\r"          then type this (\r is the Enter key)
+ *     stop                        end the run here (the hypervisor reports and powers off)
  *
  * Strings take the escapes \r \n \t \\ \" and \xHH. Steps run in order; a wait only
  * looks at output printed after the step before it finished.
@@ -20,8 +21,10 @@
 #define SCRIPT_STEPS   16
 #define SCRIPT_TEXT    64
 
+enum script_kind { SCRIPT_WAIT, SCRIPT_TYPE, SCRIPT_STOP };
+
 struct script_step {
-    bool wait;                   /* wait for text, else type it */
+    enum script_kind kind;
     uint8_t len;
     char text[SCRIPT_TEXT];
 };
@@ -43,5 +46,7 @@ void script_output(struct console_script *s, uint8_t c);
 /* The next byte to type, or -1 (waiting for output, or the script is done). */
 int script_next_byte(struct console_script *s);
 bool script_done(const struct console_script *s);
+/* The script has reached a "stop" step. */
+bool script_stopped(const struct console_script *s);
 
 #endif

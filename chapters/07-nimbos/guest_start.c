@@ -44,7 +44,7 @@ static uint64_t guest_efer(void)
 static int efer_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
 {
     (void)vm, (void)msr;
-    (void)ctx;
+    ((struct platform *)ctx)->msr_other++;
     *value = guest_efer();
     return 0;
 }
@@ -58,6 +58,7 @@ static int efer_write(struct vm *vm, void *ctx, uint32_t msr, uint64_t value)
     uint64_t old = guest_efer(), allowed = EFER_SCE | EFER_LME | EFER_LMA | (p->nx ? EFER_NX : 0);
     bool paging = vm_guest_cr0(vm) & CR0_PG;
     p->efer_writes++;
+    p->msr_other++;
     if ((value & ~allowed) || (paging && ((value ^ old) & EFER_LME)))
         return -1;
     value = (value & ~EFER_LMA) | (old & EFER_LMA);

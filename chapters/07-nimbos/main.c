@@ -50,7 +50,7 @@ static int run_guest(const struct vmx_caps *caps, struct platform_options *opt)
         (input && platform_set_script(&p, phys_to_virt(input->start), input->end - input->start,
                                       why, sizeof(why)))) {
         kprintf("the guest cannot run: %s\n", why);
-        checkpoint("refused", "why=%s", "see-console");
+        checkpoint("guest-refused", "launched=%d exits=%lu", p.vm.vcpu.launched, p.vm.exits);
         return STATUS_FAIL;
     }
     kprintf("guest \"%s\": %s image, 0x%lx..0x%lx loaded, BSS to 0x%lx, entry 0x%lx\n", image->name,
@@ -68,7 +68,7 @@ static int run_guest(const struct vmx_caps *caps, struct platform_options *opt)
     host_timer_stop();
     kprintf("---- guest stopped ----\n");
     platform_report(&p);
-    int status = p.powered_off && p.guest_status == 0 ? STATUS_OK : STATUS_FAIL;
+    int status = (p.powered_off || p.script_stop) && p.guest_status == 0 ? STATUS_OK : STATUS_FAIL;
     platform_destroy(&p);
     return status;
 }

@@ -1,5 +1,5 @@
-/* mmio_decode.c: MOV (88, 89, 8A, 8B, C6, C7), MOVZX (0F B6, 0F B7), AND/OR/XOR to memory (08, 09,
- * 20, 21, 30, 31, 80, 81, 83) with prefixes and ModRM/SIB addressing (SDM Vol. 2A, 2.1-2.2). */
+/* mmio_decode.c: MOV (88-8B, C6, C7), MOVZX (0F B6/B7), AND/OR/XOR both ways (08-0B, 20-23, 30-33,
+ * 80, 81, 83), TEST (84, 85, F6, F7 /0), with prefixes, REX and ModRM/SIB (SDM Vol. 2A, 2.1-2.2). */
 #include "mmio_decode.h"
 
 /* Bytes of ModRM, SIB and displacement after the opcode (32/64-bit addressing, Table 2-2). */
@@ -23,61 +23,40 @@ static int modrm_bytes(const uint8_t *p, unsigned left)
     return n <= left ? (int)n : -1;
 }
 
-/* Opcode bits 5:3 of 08/09 (OR), 20/21 (AND), 30/31 (XOR) and ModRM.reg of 80/81/83 (/1 OR,
- * /4 AND, /6 XOR) name the operation; ADD, SUB and the rest would need arithmetic flags. */
-static int logic_kind(unsigned which, struct mmio_insn *out)
+/* The operation of the ALU opcodes 08-0B (OR), 20-23 (AND), 30-33 (XOR), by opcode bits 5:3,
+ * also ModRM.reg of 80/81/83 (/1 OR, /4 AND, /6 XOR); the others need arithmetic flags. */
+static int logic_op(unsigned which, enum mmio_op *op)
 {
-    if (which == 1)
-        out->op = MMIO_OR;
-    else if (which == 4)
-        out->op = MMIO_AND;
-    else if (which == 6)
-        out->op = MMIO_XOR;
-    else
+    switch (which) {
+    case 1: *op = MMIO_OR; return 0;
+    case 4: *op = MMIO_AND; return 0;
+    case 6: *op = MMIO_XOR; return 0;
+    default: return -1;
+    }
+}
+
+/* An immediate of imm bytes at code[i], sign-extended to the operand size. */
+static int take_imm(struct mmio_insn *d, const uint8_t *code, unsigned n, unsigned *i, unsigned imm)
+{
+    uint64_t v = 0;
+    if (*i + imm > n)
         return -1;
+    for (unsigned k = 0; k < imm; k++)
+        v |= (uint64_t)code[*i + k] << (8 * k);
+    if (imm == 1 && d->size > 1)
+        v = (uint64_t)(int64_t)(int8_t)v;
+    else if (imm == 4 && d->size == 8)
+        v = (uint64_t)(int64_t)(int32_t)v;
+    d->imm = v;
+    *i += imm;
     return 0;
 }
 
-static int logic_reg(struct mmio_insn *out, uint8_t op, unsigned reg, uint8_t rex, unsigned opsize,
-                     unsigned len)
-{
-    if (logic_kind(op >> 3, out))
-        return -1;
-    out->size = (op & 1) ? opsize : 1;
-    out->reg = (int)reg;
-    out->high_byte = out->size == 1 && !rex && reg >= 4;
-    if (out->high_byte)
-        out->reg = (int)reg - 4;
-    out->write = true;
-    out->len = len;
-    return len <= 15 ? 0 : -1;
-}
-
-static int logic_imm(struct mmio_insn *out, const uint8_t *code, unsigned n, uint8_t op,
-                     unsigned which, unsigned opsize, unsigned i)
-{
-    unsigned imm = op == 0x81 ? (opsize == 2 ? 2 : 4) : 1;
-    if (logic_kind(which, out) || i + imm > n)
-        return -1;
-    uint64_t v = 0;
-    for (unsigned k = 0; k < imm; k++)
-        v |= (uint64_t)code[i + k] << (8 * k);
-    if (op == 0x83)
-        v = (uint64_t)(int64_t)(int8_t)v;            /* imm8 sign-extended */
-    else if (imm == 4)
-        v = (uint64_t)(int64_t)(int32_t)v;           /* imm32 sign-extended */
-    out->imm = v;
-    out->size = op == 0x80 ? 1 : opsize;
-    out->write = true;
-    out->len = i + imm;
-    return out->len <= 15 ? 0 : -1;
-}
-
-int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_insn *out)
+int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_insn *d)
 {
     unsigned i = 0, opsize = 4;
     uint8_t rex = 0;
-    *out = (struct mmio_insn){.reg = -1};
+    *d = (struct mmio_insn){.reg = -1};
     for (; i < n; i++) {                 /* legacy prefixes */
         uint8_t b = code[i];
         if (b == 0x66)
@@ -104,54 +83,48 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
     int m = modrm_bytes(code + i, n - i);
     if (m < 0)
         return -1;
-    unsigned reg = ((code[i] >> 3) & 7) | (rex & 4 ? 8 : 0);
+    unsigned reg = ((code[i] >> 3) & 7) | (rex & 4 ? 8 : 0), sub = reg & 7;
     i += (unsigned)m;
-    if (!movzx && (op == 0x08 || op == 0x09 || op == 0x20 || op == 0x21 || op == 0x30 || op == 0x31))
-        return logic_reg(out, op, reg, rex, opsize, i);
-    if (!movzx && (op == 0x80 || op == 0x81 || op == 0x83))
-        return logic_imm(out, code, n, op, reg & 7, opsize, i);
-    switch (op) {
-    case 0x88: case 0x89: case 0x8a: case 0x8b:
-        out->size = (op & 1) ? opsize : 1;
-        out->write = op < 0x8a;
-        out->reg = (int)reg;
-        out->high_byte = out->size == 1 && !rex && reg >= 4;
-        if (out->high_byte)
-            out->reg = (int)reg - 4;
-        out->dest_size = out->size;
-        out->op = out->write ? MMIO_STORE : MMIO_LOAD;
-        break;
-    case 0xc6: case 0xc7: {
-        if (reg & 7)
-            return -1;                   /* /0 only */
-        unsigned imm = op == 0xc6 ? 1 : opsize == 2 ? 2 : 4;
-        if (i + imm > n)
+    d->size = (op & 1) ? opsize : 1;     /* even opcodes are the byte forms */
+    d->reg = (int)reg;
+    if (movzx) {                         /* 0F B6 / 0F B7: MOVZX reg, r/m8 / r/m16 */
+        d->op = MMIO_MOV;
+        d->size = op == 0xb6 ? 1 : 2;
+        d->dest_size = opsize;
+    } else if (op >= 0x88 && op <= 0x8b) {
+        d->op = MMIO_MOV;
+        d->to_mem = op < 0x8a;
+    } else if ((op & 0xc4) == 0x00 && op < 0x40 && (op & 7) < 4) {   /* ALU r/m, r and r, r/m */
+        if (logic_op(op >> 3, &d->op))
             return -1;
-        uint64_t v = 0;
-        for (unsigned k = 0; k < imm; k++)
-            v |= (uint64_t)code[i + k] << (8 * k);
-        if (imm == 4 && opsize == 8)
-            v = (uint64_t)(int64_t)(int32_t)v;       /* imm32 sign-extended to 64 bits */
-        out->imm = v;
-        out->size = op == 0xc6 ? 1 : opsize;
-        out->write = true;
-        out->op = MMIO_STORE;
-        i += imm;
-        break;
-    }
-    case 0xb6: case 0xb7:
-        if (!movzx)
+        d->to_mem = !(op & 2);
+    } else if (op == 0x84 || op == 0x85) {
+        d->op = MMIO_TEST;
+    } else if (op == 0xc6 || op == 0xc7 || op == 0xf6 || op == 0xf7) {
+        if (sub)
+            return -1;                   /* /0: MOV r/m, imm or TEST r/m, imm */
+        d->op = op >= 0xf6 ? MMIO_TEST : MMIO_MOV;
+        d->to_mem = op < 0xf6;
+        d->reg = -1;
+        if (take_imm(d, code, n, &i, d->size == 8 ? 4 : d->size))
             return -1;
-        out->size = op == 0xb6 ? 1 : 2;
-        out->reg = (int)reg;
-        out->dest_size = opsize == 2 ? 2 : opsize;
-        out->op = MMIO_LOAD;
-        break;
-    default:
+    } else if (op == 0x80 || op == 0x81 || op == 0x83) {
+        if (logic_op(sub, &d->op))
+            return -1;
+        d->to_mem = true;
+        d->reg = -1;
+        d->size = op == 0x80 ? 1 : opsize;
+        if (take_imm(d, code, n, &i, op == 0x81 ? (opsize == 2 ? 2 : 4) : 1))
+            return -1;
+    } else {
         return -1;
     }
-    if (i > 15)
-        return -1;
-    out->len = i;
-    return 0;
+    if (d->reg >= 0 && d->size == 1 && !movzx && !rex && reg >= 4) {
+        d->high_byte = true;             /* without REX, byte registers 4-7 are AH, CH, DH, BH */
+        d->reg = (int)reg - 4;
+    }
+    if (!d->dest_size)
+        d->dest_size = d->size;
+    d->len = i;
+    return i <= 15 ? 0 : -1;
 }

@@ -78,14 +78,16 @@ static void cpuid_filter(struct vm *vm, void *ctx, uint32_t leaf, uint32_t suble
 /* RDMSR of the TSC: the same clock RDTSC reads (no offset, no exit for RDTSC). */
 static int tsc_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
 {
-    (void)vm, (void)ctx, (void)msr;
+    (void)vm, (void)msr;
+    ((struct platform *)ctx)->msr_other++;
     *value = rdtsc();
     return 0;
 }
 
 static int pat_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
 {
-    (void)vm, (void)ctx, (void)msr;
+    (void)vm, (void)msr;
+    ((struct platform *)ctx)->msr_other++;
     *value = vmcs_read64(GUEST_IA32_PAT);
     return 0;
 }
@@ -93,7 +95,8 @@ static int pat_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
 /* PAT: eight one-byte entries, each a memory type 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A, 11.12.2). */
 static int pat_write(struct vm *vm, void *ctx, uint32_t msr, uint64_t value)
 {
-    (void)vm, (void)ctx, (void)msr;
+    (void)vm, (void)msr;
+    ((struct platform *)ctx)->msr_other++;
     for (int i = 0; i < 8; i++) {
         unsigned t = (value >> (8 * i)) & 0xff;
         if (t == 2 || t == 3 || t > 7)

@@ -54,10 +54,14 @@ struct platform {
     bool at_line_start;          /* the guest's last byte was a newline */
     uint64_t next_input_poll;    /* TSC: when to look at the host's serial line again */
     uint64_t host_input_bytes;
+    uint64_t uart_lf;            /* newlines the guest sent: its console lines */
     uint64_t uart_io;            /* IN and OUT instructions on COM1's ports */
+    uint64_t pic_io, power_io;   /* ... on the PICs' and the power-off ports */
+    uint64_t msr_other;          /* RDMSR/WRMSR of IA32_APIC_BASE, EFER, TSC, PAT */
 
     /* how the guest ended */
     bool powered_off;
+    bool script_stop;            /* the console script's "stop" ended the run */
     uint16_t poweroff_port;
     uint64_t guest_status;
     unsigned shutdown_matched;   /* bytes of "Shutdown" seen on PORT_BOCHS_SHUTDOWN */

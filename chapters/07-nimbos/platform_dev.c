@@ -17,8 +17,14 @@ static void uart_to_host(void *ctx, uint8_t byte)
     struct platform *p = ctx;
     serial_putc(COM1_PORT, (char)byte);
     p->at_line_start = byte == '\n';
-    if (p->have_script)
+    p->uart_lf += byte == '\n';
+    if (p->have_script) {
         script_output(&p->script, byte);
+        if (script_stopped(&p->script) && p->vm.stop == VM_RUNNING) {
+            p->script_stop = true;
+            vm_stop(&p->vm, VM_STOP_GUEST, "the console script ended the run");
+        }
+    }
 }
 
 /*
@@ -67,7 +73,7 @@ static int com1_access(struct vm *vm, void *ctx, struct io_access *a)
 static int pic_access(struct vm *vm, void *ctx, struct io_access *a)
 {
     struct pic8259 *pic = ctx;
-    (void)vm;
+    ((struct platform *)vm->user)->pic_io++;
     if (a->size != 1)
         return -1;                       /* 8-bit registers: refuse the odd access (#GP) */
     if (a->in)
@@ -84,6 +90,7 @@ static int power_access(struct vm *vm, void *ctx, struct io_access *a)
     struct platform *p = ctx;
     static const char shutdown[] = "Shutdown";
     unsigned *matched = &p->shutdown_matched;
+    p->power_io++;
     if (a->in) {
         a->value = 0;
         return 0;
@@ -136,6 +143,7 @@ static int apic_base_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *valu
 {
     struct platform *p = ctx;
     (void)vm, (void)msr;
+    p->msr_other++;
     *value = p->lapic.base;
     return 0;
 }
@@ -145,6 +153,7 @@ static int apic_base_write(struct vm *vm, void *ctx, uint32_t msr, uint64_t valu
     struct platform *p = ctx;
     (void)msr;
     p->apic_base_writes++;
+    p->msr_other++;
     int rc = lapic_set_base(&p->lapic, value, rdtsc());
     if (rc == LAPIC_UNSUPPORTED)
         vm_stop(vm, VM_STOP_REFUSED, "IA32_APIC_BASE <- 0x%lx moves the local APIC away from "

@@ -92,7 +92,6 @@ static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmi
     uint64_t now = rdtsc();
     uint32_t off = (uint32_t)(gpa & 0xfff);
     if ((gpa & ~0xfffull) == APIC_DEFAULT_BASE) {
-        p->mmio_lapic++;
         if (d->size != 4) {
             value = 0;                   /* undefined on hardware: reads 0, writes vanish */
         } else if (write) {
@@ -103,7 +102,6 @@ static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmi
         platform_lapic_rearm(p);
         return value;
     }
-    p->mmio_hpet++;
     if (write)
         hpet_write(&p->hpet, off, d->size, value, now);
     else
@@ -111,25 +109,39 @@ static uint64_t device_access(struct platform *p, uint64_t gpa, const struct mmi
     return value;
 }
 
-/*
- * AND, OR, XOR on a device register: read it, combine, write it back, and set the flags
- * as the instruction does: CF = OF = 0, SF, ZF, PF from the result, AF undefined (kept).
- */
-static void read_modify_write(struct vm *vm, struct platform *p, uint64_t gpa, const struct mmio_insn *d)
+/* SF, ZF, PF from a logical result; CF = OF = 0; AF undefined, kept (SDM Vol. 2A, AND). */
+static void logic_flags(uint64_t v, unsigned size)
 {
-    uint64_t mask = d->size == 8 ? ~0ull : (1ull << (8 * d->size)) - 1;
-    uint64_t v = device_access(p, gpa, d, 0, false), src = reg_read(vm, d);
-    v = d->op == MMIO_AND ? v & src : d->op == MMIO_OR ? v | src : v ^ src;
-    v &= mask;
-    device_access(p, gpa, d, v, true);
     uint64_t f = vmcs_readl(GUEST_RFLAGS) & ~(RFLAGS_CF | RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF);
     if (!v)
         f |= RFLAGS_ZF;
-    if (v >> (8 * d->size - 1) & 1)
+    if (v >> (8 * size - 1) & 1)
         f |= RFLAGS_SF;
     if (!(__builtin_popcount((unsigned)(v & 0xff)) & 1))
         f |= RFLAGS_PF;
     vmcs_writel(GUEST_RFLAGS, f);
+}
+
+/* Carry out a decoded access: the device read and/or written, the register and flags set. */
+static void emulate(struct vm *vm, struct platform *p, uint64_t gpa, const struct mmio_insn *d)
+{
+    uint64_t mask = d->size == 8 ? ~0ull : (1ull << (8 * d->size)) - 1, v;
+    if (d->op == MMIO_MOV) {
+        if (d->to_mem)
+            device_access(p, gpa, d, reg_read(vm, d) & mask, true);
+        else
+            reg_write(vm, d, device_access(p, gpa, d, 0, false) & mask);
+        return;
+    }
+    uint64_t m = device_access(p, gpa, d, 0, false) & mask, s = reg_read(vm, d) & mask;
+    v = d->op == MMIO_OR ? m | s : d->op == MMIO_XOR ? m ^ s : m & s;
+    if (d->op != MMIO_TEST) {
+        if (d->to_mem)
+            device_access(p, gpa, d, v, true);
+        else
+            reg_write(vm, d, v);
+    }
+    logic_flags(v, d->size);
 }
 
 /* EPT violation (exit reason 48): the guest-physical address, what kind of access. */
@@ -154,18 +166,17 @@ static enum vcpu_action ept_violation(struct vm *vm)
         if (n >= 15 || vm_access_guest(vm, la, code, n, PFERR_FETCH, &w))
             return vm_stop(vm, VM_STOP_REFUSED, "MMIO at 0x%lx: cannot read the instruction", gpa);
     }
-    if (mmio_decode(code, n, long_mode, &d) || d.write != !!(q & EPT_QUAL_WRITE) ||
+    if (mmio_decode(code, n, long_mode, &d) || d.to_mem != !!(q & EPT_QUAL_WRITE) ||
         ((gpa & 0xfff) + d.size > 0x1000)) {
         p->mmio_refused++;
         return vm_stop(vm, VM_STOP_REFUSED, "MMIO at 0x%lx by an instruction this platform does "
                        "not emulate (bytes %02x %02x %02x %02x)", gpa, code[0], code[1], code[2], code[3]);
     }
-    if (d.op == MMIO_LOAD)
-        reg_write(vm, &d, device_access(p, gpa, &d, 0, false));
-    else if (d.op == MMIO_STORE)
-        device_access(p, gpa, &d, reg_read(vm, &d), true);
+    if (lapic)
+        p->mmio_lapic++;
     else
-        read_modify_write(vm, p, gpa, &d);
+        p->mmio_hpet++;
+    emulate(vm, p, gpa, &d);
     vm->vcpu.exit.instruction_len = d.len;   /* not given for EPT violations: decoded */
     vm_skip_instruction(vm);
     return VCPU_RESUME;

@@ -9,6 +9,15 @@ static const char *lapic_mode_name(enum lapic_mode m)
     return m == LAPIC_X2APIC ? "x2apic" : m == LAPIC_XAPIC ? "xapic" : "disabled";
 }
 
+static const char *stop_name(enum vm_stop_kind k, bool script)
+{
+    if (script)
+        return "script";
+    return k == VM_STOP_GUEST ? "guest" : k == VM_STOP_UNHANDLED ? "unhandled" :
+           k == VM_STOP_TRIPLE_FAULT ? "triple-fault" : k == VM_STOP_REFUSED ? "refused" :
+           k == VM_STOP_ENTRY_FAILED ? "entry-failed" : "running";
+}
+
 static const char *start_name(const struct platform *p)
 {
     return p->start == START_REAL_MODE_STUB ? "real-mode-stub" : "protected-mode";
@@ -50,7 +59,8 @@ void platform_report(struct platform *p)
     for (unsigned i = 0; i < ARRAY_SIZE(named_exits); i++)
         other -= vm->exit_count[named_exits[i]];
     kprintf("platform: %s: %s\n", vm_stop_kind_name(vm->stop), vm->stop_why);
-    vm_print_exit_counts(vm);
+    if (vm->stop == VM_STOP_GUEST || vm->stop == VM_STOP_ENTRY_FAILED)
+        vm_print_exit_counts(vm);        /* the other stops printed them in their report */
     print_devices(p);
 
     checkpoint("guest-image", "format=%s load=0x%lx load_end=0x%lx bss_end=0x%lx entry=0x%lx",
@@ -60,23 +70,27 @@ void platform_report(struct platform *p)
                "tsc=%s timer=%s", p->ram_size, start_name(p), p->unrestricted, p->opt.x2apic,
                p->pages_1g, p->nx, p->opt.tsc_khz, p->opt.tsc_stated ? "stated" : "measured",
                vm_timer_backend_name(vm));
+    /* The exits by reason, and who they were for: every I/O, MSR and EPT-violation exit
+     * should belong to a device, every CR exit to the protected-mode start (guest_start.c). */
     checkpoint("exits", "stop=%s status=%lu port=0x%x total=%lu io=%lu rdmsr=%lu wrmsr=%lu "
                "cpuid=%lu ept=%lu preempt=%lu window=%lu extint=%lu cr=%lu hlt=%lu other=%lu "
-               "io_unknown=%lu msr_refused=%lu mmio_refused=%lu",
-               vm->stop == VM_STOP_GUEST ? "guest" : vm->stop == VM_STOP_UNHANDLED ? "unhandled" :
-               vm->stop == VM_STOP_TRIPLE_FAULT ? "triple-fault" : vm->stop == VM_STOP_REFUSED ?
-               "refused" : "entry-failed", p->guest_status, p->poweroff_port, vm->exits,
+               "uart_io=%lu pic_io=%lu power_io=%lu io_unknown=%lu lapic_msr=%lu msr_other=%lu "
+               "msr_refused=%lu lapic_mmio=%lu hpet_mmio=%lu mmio_refused=%lu pm_cr=%lu",
+               stop_name(vm->stop, p->script_stop), p->guest_status, p->poweroff_port, vm->exits,
                vm->exit_count[EXIT_REASON_IO_INSTRUCTION], vm->exit_count[EXIT_REASON_MSR_READ],
                vm->exit_count[EXIT_REASON_MSR_WRITE], vm->exit_count[EXIT_REASON_CPUID],
                vm->exit_count[EXIT_REASON_EPT_VIOLATION], vm->exit_count[EXIT_REASON_PREEMPTION_TIMER],
                vm->exit_count[EXIT_REASON_INTERRUPT_WINDOW],
                vm->exit_count[EXIT_REASON_EXTERNAL_INTERRUPT], vm->exit_count[EXIT_REASON_CR_ACCESS],
-               vm->exit_count[EXIT_REASON_HLT], other, io_unknown, vm->msr.refused, p->mmio_refused);
-    checkpoint("devices", "uart_tx=%lu uart_rx=%lu host_input=%lu typed=%lu lsr_reads=%lu "
-               "uart_io=%lu pic_imr=0x%02x%02x pic_writes=%lu apic_base_writes=%lu efer_writes=%lu",
-               p->uart.tx_bytes, p->uart.rx_bytes, p->host_input_bytes, p->script.bytes_typed,
-               p->uart.lsr_reads, p->uart_io, p->pic[1].imr, p->pic[0].imr,
-               p->pic[0].writes + p->pic[1].writes, p->apic_base_writes, p->efer_writes);
+               vm->exit_count[EXIT_REASON_HLT], other, p->uart_io, p->pic_io, p->power_io,
+               io_unknown, a->msr_accesses, p->msr_other, vm->msr.refused, p->mmio_lapic,
+               p->mmio_hpet, p->mmio_refused, p->pm_cr_exits);
+    checkpoint("devices", "uart_tx=%lu uart_lf=%lu uart_rx=%lu host_input=%lu typed=%lu "
+               "lsr_reads=%lu overruns=%lu pic_imr=0x%02x%02x pic_writes=%lu apic_base_writes=%lu "
+               "efer_writes=%lu", p->uart.tx_bytes, p->uart_lf, p->uart.rx_bytes, p->host_input_bytes,
+               p->script.bytes_typed, p->uart.lsr_reads, p->uart.overruns, p->pic[1].imr,
+               p->pic[0].imr, p->pic[0].writes + p->pic[1].writes, p->apic_base_writes,
+               p->efer_writes);
     checkpoint("lapic", "mode=%s msr=%lu mmio=%lu timer_arms=%lu timer_fired=%lu accepted=%lu "
                "eois=%lu injected=%lu svr=0x%x lvt_timer=0x%x tdcr=0x%x", lapic_mode_name(lapic_mode(a)),
                a->msr_accesses, p->mmio_lapic, a->timer_arms, a->timer_irqs, a->accepted, a->eois,

@@ -168,7 +168,7 @@ static void test_script(void)
     const char *text = "# NimbOS's usertests\n  wait \">> \"\ntype \"usertests\\r\"\r\n\n"
                        "wait \"passed!\\x0d\"\ntype \"\\\"q\\\\\"\n";
     CHECK(script_parse(&s, text, strlen(text), why, sizeof(why)) == 0);
-    CHECK(s.nsteps == 4 && s.step[0].wait && !s.step[1].wait && s.step[1].len == 10);
+    CHECK(s.nsteps == 4 && s.step[0].kind == SCRIPT_WAIT && s.step[1].kind == SCRIPT_TYPE && s.step[1].len == 10);
     CHECK(script_next_byte(&s) == -1);           /* waiting */
     const char *out = "Rust user shell\r\n>";
     for (const char *p = out; *p; p++)
@@ -187,7 +187,16 @@ static void test_script(void)
     CHECK(script_next_byte(&s) == '\\' && script_done(&s) && script_next_byte(&s) == -1);
     CHECK(s.waits_matched == 2 && s.bytes_typed == 13);
 
-    const char *bad[] = {"wait >>", "send \"x\"", "type \"\"", "type \"a\\q\"", "wait \"x",
+    /* "stop" ends the run once the steps before it are done. */
+    const char *stop = "wait \"$ \"\n  stop  \r\n";
+    CHECK(script_parse(&s, stop, strlen(stop), why, sizeof(why)) == 0 && s.nsteps == 2);
+    CHECK(!script_stopped(&s));
+    script_output(&s, '$');
+    CHECK(!script_stopped(&s));
+    script_output(&s, ' ');
+    CHECK(script_stopped(&s) && !script_done(&s) && script_next_byte(&s) == -1);
+
+    const char *bad[] = {"stop now", "stop \"x\"", "wait >>", "send \"x\"", "type \"\"", "type \"a\\q\"", "wait \"x",
                          "type \"\\x4\"", "wait \"a\" b", "type\"x\""};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         CHECK(script_parse(&s, bad[i], strlen(bad[i]), why, sizeof(why)) == -1);
