@@ -71,6 +71,19 @@ void page_free(void *page, size_t npages)
     free_pages += npages;
 }
 
+int page_reserve(uint64_t pa, size_t npages)
+{
+    if (!IS_ALIGNED(pa, PAGE_SIZE) || pa < pool_start || pa + npages * PAGE_SIZE > boot_info.ram_end)
+        return -1;
+    size_t first = (pa - pool_start) / PAGE_SIZE;
+    for (size_t i = first; i < first + npages && i < pool_pages; i++)
+        if (in_use(i))
+            return -1;
+    for (size_t i = first; i < first + npages && i < pool_pages; i++, free_pages--)
+        set_used(i);
+    return 0;
+}
+
 size_t mm_free_pages(void)
 {
     return free_pages;

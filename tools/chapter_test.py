@@ -143,7 +143,8 @@ def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max
     res = runner.run_kernel(kernel, stub, emu=emu, model=run.cpu,
                             qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
                             modules=modules, timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
-                            script=run.input, until=run.until or None, max_serial=max_serial)
+                            script=run.input, until=run.until or None, max_serial=max_serial,
+                            mem_mb=run.mem)
     results = checkpoints.judge(chapter, run, facts, nonce, res,
                                 console=runner.symbolize(res.serial, kernel))
     return Execution(facts, nonce, emu, timeout, res, results)

@@ -157,8 +157,8 @@ static int describe_cr(uint64_t q, char *buf, size_t size)
 static int describe_ept(uint64_t q, char *buf, size_t size)
 {
     struct ept_violation_qual e = ept_violation_qual_decode(q);
-    return ksnprintf(buf, size, "%s%s%s access; the entry allowed %s%s%s; linear address %s",
-                     e.read ? "read " : "", e.write ? "write " : "", e.fetch ? "fetch " : "",
+    const char *kind = e.fetch ? "fetch" : e.write && e.read ? "read-write" : e.write ? "write" : "read";
+    return ksnprintf(buf, size, "%s access; the entry allowed %s%s%s; linear address %s", kind,
                      e.readable ? "R" : "-", e.writable ? "W" : "-", e.executable ? "X" : "-",
                      !e.gla_valid ? "not valid" : e.gla_translation ? "valid (the access itself)"
                                                                      : "valid (a guest page-table access)");

@@ -95,8 +95,9 @@ static void report_msr(struct exittest *t, const uint64_t *v)
                v[0], v[1], vmcs_readl(GUEST_FS_BASE),
                vm_msr_intercepted(&t->vm, MSR_FS_BASE, false) | vm_msr_intercepted(&t->vm, MSR_FS_BASE, true));
     checkpoint("msr-emulated", "apic_read=0x%lx apic_written=0x%lx apic_reread=0x%lx rd_exits=%lu "
-               "wr_exits=%lu guest_rd=%lu guest_wr=%lu", v[2], v[3], v[4],
-               EXITS(EXIT_REASON_MSR_READ), EXITS(EXIT_REASON_MSR_WRITE), v[7], v[8]);
+               "wr_exits=%lu guest_rd=%lu guest_wr=%lu efer=0x%lx efer_intercepted=%d", v[2], v[3],
+               v[4], EXITS(EXIT_REASON_MSR_READ), EXITS(EXIT_REASON_MSR_WRITE), v[7], v[8], v[9],
+               vm_msr_intercepted(&t->vm, MSR_EFER, false));
     checkpoint("msr-gp", "gp_faults=%lu vectors_ok=%lu refused=%lu", v[5], v[6], D(msr.refused));
 }
 
@@ -150,7 +151,7 @@ static void report_bench(const uint64_t *v)
 void exittest_report(struct exittest *t, int test, const uint64_t *v, unsigned n)
 {
     static const unsigned want[T_COUNT] = {
-        [T_VMCALL] = 4, [T_CPUID] = 8, [T_MSR] = 9, [T_IO] = 15, [T_CR] = 6, [T_EXCEPTIONS] = 4,
+        [T_VMCALL] = 4, [T_CPUID] = 8, [T_MSR] = 10, [T_IO] = 15, [T_CR] = 6, [T_EXCEPTIONS] = 4,
         [T_EVENTS] = 5, [T_IDT_VECTORING] = 3, [T_HLT] = 4, [T_EXTINT] = 1, [T_BENCH] = 5,
     };
     if (test <= 0 || test >= T_COUNT || n != want[test]) {
@@ -199,7 +200,7 @@ static void report_stop(struct exittest *t, const char *id, enum vm_stop_kind st
     uint8_t bytes[4] = {0};
     struct guest_walk w;
     vm_access_guest(&t->vm, vm_guest_rip_linear(&t->vm), bytes, sizeof(bytes), PFERR_FETCH, &w);
-    checkpoint(id, "reason=%u stop=%d rip=0x%lx bytes=%02x%02x%02x%02x rax=0x%lx rbx=0x%lx "
+    checkpoint(id, "reason=%u stop=%d rip=0x%lx bytes=0x%02x%02x%02x%02x rax=0x%lx rbx=0x%lx "
                "idtr_limit=%u exits=%lu", t->vm.vcpu.exit.basic, stop, t->vm.vcpu.exit.guest_rip,
                bytes[0], bytes[1], bytes[2], bytes[3], t->vm.vcpu.regs.rax, t->vm.vcpu.regs.rbx,
                vmcs_read32(GUEST_IDTR_LIMIT), t->vm.exits);

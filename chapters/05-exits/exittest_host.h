@@ -6,6 +6,7 @@
 #include "exittest.h"
 #include "image_check.h"
 #include "vm.h"
+#include "vm_console.h"
 
 struct exittest {
     struct vm vm;
@@ -18,8 +19,7 @@ struct exittest {
     uint8_t *lazy_page;
     uint64_t entry, stack_top;
     /* devices */
-    char line[120];
-    unsigned line_len;
+    struct vm_console console;
     uint32_t echo_latch;
     struct io_access echo_log[24];
     unsigned echo_n;

@@ -28,7 +28,7 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa)
  * The guest's EFER: in the VMCS when the entry control loads it; otherwise the guest
  * runs with the host's EFER, except LME/LMA, which "IA-32e mode guest" decides (26.3.2.1).
  */
-static uint64_t guest_efer(struct vm *vm)
+uint64_t vm_guest_efer(struct vm *vm)
 {
     if (vm->vcpu.controls.entry & VM_ENTRY_LOAD_IA32_EFER)
         return vmcs_read64(GUEST_IA32_EFER);
@@ -41,7 +41,7 @@ void vm_guest_paging(struct vm *vm, struct guest_paging *p)
     p->cr0 = vmcs_readl(GUEST_CR0);
     p->cr3 = vmcs_readl(GUEST_CR3);
     p->cr4 = vmcs_readl(GUEST_CR4);
-    p->efer = guest_efer(vm);
+    p->efer = vm_guest_efer(vm);
     p->cpl = vm_guest_cpl(vm);
 }
 

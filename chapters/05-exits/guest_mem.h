@@ -26,6 +26,10 @@ struct vm_mem {
 void vm_mem_init(struct vm *vm);                  /* the identity translator */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa);
 
+/* The guest's IA32_EFER: GUEST_IA32_EFER when VM entry loads it, else the host's with LME
+ * and LMA as "IA-32e mode guest" says. */
+uint64_t vm_guest_efer(struct vm *vm);
+
 /* The guest's paging registers and CPL as they are now (GUEST_CR0/3/4, EFER, SS). */
 void vm_guest_paging(struct vm *vm, struct guest_paging *p);
 

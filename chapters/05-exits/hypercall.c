@@ -1,4 +1,4 @@
-/* hypercall.c: VMCALL exits (SDM Vol. 3C, 25.1.3: VMCALL in VMX non-root operation always
+/* hypercall.c: VMCALL exits (SDM Vol. 3C, 25.1.2: VMCALL in VMX non-root operation always
  * exits) run the registered hypercall with the ABI of hypercall.h. */
 #include "hypercall.h"
 

@@ -86,29 +86,6 @@ static void unload_guest(struct exittest *t)
 
 /* ---- devices ---- */
 
-/* COM1, as far as a polling console needs: THR collects a line for the host console,
- * LSR says "transmitter empty", everything else reads 0 and ignores writes. */
-static int com1(struct vm *vm, void *ctx, struct io_access *a)
-{
-    struct exittest *t = ctx;
-    (void)vm;
-    if (a->port == 0x3fd && a->in) {
-        a->value = 0x60;                 /* THRE | TEMT (16550 LSR bits 5, 6) */
-    } else if (a->port == 0x3f8 && !a->in) {
-        char c = (char)a->value;
-        if (c == '\n' || t->line_len == sizeof(t->line) - 1) {
-            t->line[t->line_len] = '\0';
-            kprintf("guest: %s\n", t->line);
-            t->line_len = 0;
-        } else if (c != '\r') {
-            t->line[t->line_len++] = c;
-        }
-    } else if (a->in) {
-        a->value = 0;
-    }
-    return 0;
-}
-
 /* The echo device at ECHO_PORT: OUT latches, IN returns latch ^ ECHO_XOR and counts up. */
 static int echo(struct vm *vm, void *ctx, struct io_access *a)
 {
@@ -233,7 +210,7 @@ static void setup_vm(struct exittest *t)
     vm->user = t;
     vm_msr_passthrough_guest_state(vm);
     vm_msr_register(vm, MSR_EMULATED, 1, apic_base_read, apic_base_write, t, "IA32_APIC_BASE");
-    vm_io_register(vm, 0x3f8, 8, com1, t, "COM1");
+    vm_console_attach(vm, &t->console, "guest: ");
     vm_io_register(vm, ECHO_PORT, 4, echo, t, "echo");
     vm_io_passthrough(vm, POST_PORT, true);
     vm_set_exit_handler(vm, EXIT_REASON_CR_ACCESS, exittest_cr_access);
@@ -269,7 +246,8 @@ static bool run_exittest(const struct vmx_caps *caps, unsigned mode)
             t.pages, vm_timer_backend_name(&t.vm));
     enum vm_stop_kind stop = vm_run(&t.vm);
     kprintf("exittest, mode %u: %s: %s\n", mode, vm_stop_kind_name(stop), t.vm.stop_why);
-    vm_print_exit_counts(&t.vm);
+    if (stop == VM_STOP_GUEST)              /* a stop report has shown them already */
+        vm_print_exit_counts(&t.vm);
     bool ok = exittest_finish(&t, stop);
     vm_destroy(&t.vm);
     unload_guest(&t);

@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "mm.h"
 #include "vm.h"
+#include "vmx_controls.h"
 
 #define MSR_LOG_LIMIT 16
 
@@ -72,12 +73,38 @@ int vm_msr_passthrough(struct vm *vm, uint32_t msr, bool read, bool write)
     return 0;
 }
 
+/* Without the EFER controls the guest runs with the host's EFER (LME/LMA aside): it may
+ * read it, and "write" it only with the value it already has. */
+static int efer_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
+{
+    (void)ctx, (void)msr;
+    *value = vm_guest_efer(vm);
+    return 0;
+}
+
+static int efer_write(struct vm *vm, void *ctx, uint32_t msr, uint64_t value)
+{
+    (void)ctx, (void)msr;
+    return value == vm_guest_efer(vm) ? 0 : -1;
+}
+
 void vm_msr_passthrough_guest_state(struct vm *vm)
 {
     static const uint32_t msrs[] = {MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS,
                                     MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP};
+    const struct vmx_controls *c = &vm->vcpu.controls;
     for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++)
         vm_msr_passthrough(vm, msrs[i], true, true);
+    /* EFER and PAT only when VM entry loads and VM exit saves them: then the guest's value
+     * lives in the VMCS and the host gets its own back at every exit (24.7.1, 24.8.1). */
+    if ((c->entry & VM_ENTRY_LOAD_IA32_EFER) && (c->exit & VM_EXIT_SAVE_IA32_EFER) &&
+        (c->exit & VM_EXIT_LOAD_IA32_EFER))
+        vm_msr_passthrough(vm, MSR_EFER, true, true);
+    else
+        vm_msr_register(vm, MSR_EFER, 1, efer_read, efer_write, NULL, "IA32_EFER");
+    if ((c->entry & VM_ENTRY_LOAD_IA32_PAT) && (c->exit & VM_EXIT_SAVE_IA32_PAT) &&
+        (c->exit & VM_EXIT_LOAD_IA32_PAT))
+        vm_msr_passthrough(vm, MSR_IA32_CR_PAT, true, true);
 }
 
 bool vm_msr_intercepted(const struct vm *vm, uint32_t msr, bool write)

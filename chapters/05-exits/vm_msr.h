@@ -43,7 +43,9 @@ int vm_msr_register(struct vm *vm, uint32_t first, uint32_t count, vm_msr_read_f
  * guest changes the host's. MSRs outside 0-0x1fff and 0xc0000000-0xc0001fff always exit.
  */
 int vm_msr_passthrough(struct vm *vm, uint32_t msr, bool read, bool write);
-/* Pass through the MSRs the guest-state area holds: FS_BASE, GS_BASE, SYSENTER_CS/ESP/EIP. */
+/* Pass through the MSRs the guest-state area holds: FS_BASE, GS_BASE, SYSENTER_CS/ESP/EIP,
+ * and IA32_EFER and IA32_PAT where the entry and exit controls load and save them (without
+ * them, EFER is emulated: readable, unchangeable). */
 void vm_msr_passthrough_guest_state(struct vm *vm);
 bool vm_msr_intercepted(const struct vm *vm, uint32_t msr, bool write);
 

@@ -56,7 +56,8 @@ static void test_msr(void)
     v[5] = (f1 == 13) + (f2 == 13) + (f3 == 13);
     v[6] = f1 == 13 && f2 == 13 && f3 == 13;
     v[7] = 4, v[8] = 2;                               /* intercepted reads and writes */
-    report(T_MSR, 9);
+    grt_rdmsr(0xc0000080, &v[9]);                     /* EFER: passed through, or emulated */
+    report(T_MSR, 10);
 }
 
 static void test_io(void)

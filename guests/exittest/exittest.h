@@ -40,7 +40,7 @@ enum {
     T_VMCALL = 1,       /* seed, result, unknown_status, vmcalls */
     T_CPUID,            /* ecx1, eax40, ebx40, ecx40, edx40, eax41, eax4f, cpuids */
     T_MSR,              /* fs_written, fs_read, apic_read, apic_written, apic_reread, gp_faults,
-                           gp_vectors_ok, rd_intercepted, wr_intercepted */
+                           gp_vectors_ok, rd_intercepted, wr_intercepted, efer */
     T_IO,               /* in1, in2, in4, str_in, ins0, ins1, ins2, rsi_moved, rdi_moved, rcx_left,
                            nobody1, nobody2, nobody4, intercepted, passed */
     T_CR,               /* cr0, cr4, cr4_vmxe_fault, cr0_without_ne, cr_writes, cr3_moves */

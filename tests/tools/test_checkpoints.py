@@ -125,6 +125,13 @@ class JudgeTest(unittest.TestCase):
         self.assertEqual(silent.status, "fail")
         self.assertIn("emulator_log=(0 lines", silent.message)
 
+    def test_run_memory_size(self):
+        self.assertEqual(self.run.mem, 128)                 # the default
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "checkpoints.toml"), "w") as f:
+            f.write(CHAPTER.replace('cpu = "intel"', 'cpu = "intel"\nmem = 2048'))
+        self.assertEqual(checkpoints.load_chapter(d).runs[0].mem, 2048)
+
     def test_declarations_must_check_something(self):
         d = tempfile.mkdtemp()
         with open(os.path.join(d, "checkpoints.toml"), "w") as f:
