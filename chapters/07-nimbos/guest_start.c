@@ -25,7 +25,6 @@ struct pm_shadow {
     bool active;                 /* the guest thinks paging is off; the identity map pages */
     uint64_t cr3, cr4, efer;     /* the guest's values, not yet the real ones */
     uint64_t identity_gpa;
-    void *identity_page;
 };
 static struct pm_shadow shadow;
 
@@ -40,6 +39,7 @@ static uint64_t guest_efer(void)
 {
     return shadow.active ? shadow.efer : vmcs_read64(GUEST_IA32_EFER);
 }
+
 
 static int efer_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
 {
@@ -110,6 +110,7 @@ static enum vcpu_action enable_paging(struct platform *p, uint64_t cr0)
     vmcs_writel(CR0_READ_SHADOW, cr0);
     vmcs_writel(CR0_GUEST_HOST_MASK, vm->cr.cr0_mask);
     vm_set_proc_control(vm, CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING, false);
+    vm_msr_passthrough(vm, MSR_EFER, true, true);     /* the VMCS switches it from now on */
     return VCPU_RESUME;
 }
 
@@ -172,9 +173,9 @@ static int build_identity_map(struct platform *p, char *why, size_t n)
     }
     for (uint32_t i = 0; i < 1024; i++)
         pd[i] = (i << 22) | (uint32_t)PDE_4M;  /* A and D preset: the CPU never writes here */
-    shadow.identity_page = pd;
+    p->identity_page = pd;
     shadow.identity_gpa = p->ram_size;      /* the first page above the guest's RAM */
-    return platform_mem_map_page(p, shadow.identity_gpa, pd, false, why, n);
+    return platform_mem_map_page(p, shadow.identity_gpa, pd, why, n);
 }
 
 static int start_protected(struct platform *p, char *why, size_t n)
@@ -183,8 +184,13 @@ static int start_protected(struct platform *p, char *why, size_t n)
     const struct vmx_caps *c = vm->vcpu.caps;
     if (build_identity_map(p, why, n))
         return -1;
-    shadow = (struct pm_shadow){.active = true, .identity_gpa = shadow.identity_gpa,
-                                .identity_page = shadow.identity_page};
+    shadow = (struct pm_shadow){.active = true, .identity_gpa = shadow.identity_gpa};
+    /* EFER exits in this phase (chapter 05 lets the guest write it directly otherwise). */
+    if (vm_msr_passthrough(vm, MSR_EFER, false, false) ||
+        vm_msr_register(vm, MSR_EFER, 1, efer_read, efer_write, p, "IA32_EFER (start-up)")) {
+        ksnprintf(why, n, "no room for the EFER handler");
+        return -1;
+    }
     vm->vcpu.controls.entry &= ~VM_ENTRY_IA32E_MODE;
     vmcs_write32(VM_ENTRY_CONTROLS, vm->vcpu.controls.entry);
     guest_set_segment(GUEST_SEG_CS, &(struct guest_segment){0x08, 0, 0xffffffff, 0xc09b});
@@ -220,10 +226,6 @@ static int start_protected(struct platform *p, char *why, size_t n)
 int guest_start(struct platform *p, char *why, size_t n)
 {
     struct vm *vm = &p->vm;
-    if (vm_msr_register(vm, MSR_EFER, 1, efer_read, efer_write, p, "IA32_EFER")) {
-        ksnprintf(why, n, "no room for the EFER handler");
-        return -1;
-    }
     vm_set_exit_handler(vm, EXIT_REASON_CR_ACCESS, pm_cr_access);
     if (has_ug(p) && !p->opt.force_protected) {
         p->start = START_REAL_MODE_STUB;

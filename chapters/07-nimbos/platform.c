@@ -84,31 +84,9 @@ static int tsc_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
     return 0;
 }
 
-static int pat_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
-{
-    (void)vm, (void)msr;
-    ((struct platform *)ctx)->msr_other++;
-    *value = vmcs_read64(GUEST_IA32_PAT);
-    return 0;
-}
-
-/* PAT: eight one-byte entries, each a memory type 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A, 11.12.2). */
-static int pat_write(struct vm *vm, void *ctx, uint32_t msr, uint64_t value)
-{
-    (void)vm, (void)msr;
-    ((struct platform *)ctx)->msr_other++;
-    for (int i = 0; i < 8; i++) {
-        unsigned t = (value >> (8 * i)) & 0xff;
-        if (t == 2 || t == 3 || t > 7)
-            return -1;
-    }
-    vmcs_write64(GUEST_IA32_PAT, value);
-    return 0;
-}
-
 /*
- * MSRs the guest owns outright. FS/GS base and SYSENTER_* are in the guest-state area,
- * switched by every entry and exit. STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE are not:
+ * MSRs the guest owns outright. FS/GS base, SYSENTER_*, EFER and PAT are in the guest-state
+ * area, switched by every entry and exit (chapter 05 passes them through). STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE are not:
  * they only matter to SYSCALL and SWAPGS, which this host never executes, so the guest's
  * values may stay in the CPU (Linux's KVM also switches them lazily, only when returning
  * to its own user space). Everything else not emulated is #GP (chapter 05).
@@ -123,8 +101,6 @@ static int setup_msrs(struct platform *p)
     for (unsigned i = 0; i < ARRAY_SIZE(owned); i++)
         rc |= vm_msr_passthrough(vm, owned[i], true, true);
     rc |= vm_msr_register(vm, MSR_IA32_TSC, 1, tsc_read, NULL, p, "IA32_TSC");
-    if (vm->vcpu.controls.entry & VM_ENTRY_LOAD_IA32_PAT)
-        rc |= vm_msr_register(vm, MSR_IA32_CR_PAT, 1, pat_read, pat_write, p, "IA32_PAT");
     return rc;
 }
 
@@ -136,9 +112,9 @@ int platform_create(struct platform *p, const struct vmx_caps *caps,
     p->opt = *opt;
     p->clock.tsc_hz = opt->tsc_khz * 1000;
     vm_default_config(&config);
-    /* EPT is the wall around the guest (28.2); unrestricted guest lets it start in real
-     * mode; EFER must be the guest's own at entry and saved at exit (24.7.1, 24.8.1). */
-    config.controls.proc2.required |= SECONDARY_EXEC_ENABLE_EPT;
+    /* EPT is the wall around the guest (chapter 06); unrestricted guest lets it start in
+     * real mode; EFER must be the guest's own at entry and saved at exit (24.7.1, 24.8.1). */
+    gmem_config(&config);
     config.controls.proc2.optional |= SECONDARY_EXEC_UNRESTRICTED_GUEST;
     config.controls.entry.required |= VM_ENTRY_LOAD_IA32_EFER;
     config.controls.exit.required |= VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER;
@@ -189,4 +165,6 @@ void platform_destroy(struct platform *p)
 {
     vm_destroy(&p->vm);
     platform_mem_destroy(p);
+    if (p->identity_page)
+        page_free(p->identity_page, 1);
 }

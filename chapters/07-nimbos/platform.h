@@ -8,6 +8,7 @@
 
 #include "console_script.h"
 #include "guest_loader.h"
+#include "guest_memory.h"
 #include "hpet.h"
 #include "lapic.h"
 #include "pic8259.h"
@@ -34,6 +35,7 @@ enum platform_start { START_REAL_MODE_STUB, START_PROTECTED_MODE };
 
 struct platform {
     struct vm vm;
+    struct guest_memory mem;     /* chapter 06: the memory map behind EPT */
     struct platform_options opt;
     struct vclock clock;
     uint8_t *ram;                /* guest-physical 0 .. ram_size, host-contiguous */
@@ -66,8 +68,9 @@ struct platform {
     uint64_t guest_status;
     unsigned shutdown_matched;   /* bytes of "Shutdown" seen on PORT_BOCHS_SHUTDOWN */
 
-    /* accesses no device owns, and the MMIO and start-up counters */
-    uint64_t mmio_lapic, mmio_hpet, mmio_refused, efer_writes, apic_base_writes;
+    /* MMIO done here (chapter 06 does the MOVs), the start-up's counters */
+    uint64_t mmio_alu, efer_writes, apic_base_writes;
+    void *identity_page;         /* the protected-mode start's page directory */
     uint64_t pm_cr_exits;        /* protected-mode start: CR exits while the guest's paging is off */
 };
 
@@ -96,9 +99,8 @@ int guest_start(struct platform *p, char *why, size_t why_size);
 /* platform_mem.c: guest RAM behind EPT and the MMIO pages (chapter 06's interfaces). */
 int platform_mem_init(struct platform *p, char *why, size_t why_size);
 void platform_mem_destroy(struct platform *p);
-/* Map one hypervisor page at guest-physical gpa (outside RAM), read-only unless writable. */
-int platform_mem_map_page(struct platform *p, uint64_t gpa, void *page, bool writable, char *why,
-                          size_t why_size);
+/* Map one hypervisor page at guest-physical gpa (outside RAM), read-only. */
+int platform_mem_map_page(struct platform *p, uint64_t gpa, void *page, char *why, size_t why_size);
 /* tsc.c: the TSC rate measured against the PIT (8254), in kHz. */
 uint64_t tsc_measure_khz(void);
 

@@ -9,6 +9,13 @@ static const char *lapic_mode_name(enum lapic_mode m)
     return m == LAPIC_X2APIC ? "x2apic" : m == LAPIC_XAPIC ? "xapic" : "disabled";
 }
 
+/* EPT violations in the MMIO region at gpa (chapter 06 counts them per region). */
+static uint64_t region_exits(const struct platform *p, uint64_t gpa)
+{
+    const struct gmem_region *r = gmem_region_of(&p->mem, gpa);
+    return r ? r->exits : 0;
+}
+
 static const char *stop_name(enum vm_stop_kind k, bool script)
 {
     if (script)
@@ -75,7 +82,8 @@ void platform_report(struct platform *p)
     checkpoint("exits", "stop=%s status=%lu port=0x%x total=%lu io=%lu rdmsr=%lu wrmsr=%lu "
                "cpuid=%lu ept=%lu preempt=%lu window=%lu extint=%lu cr=%lu hlt=%lu other=%lu "
                "uart_io=%lu pic_io=%lu power_io=%lu io_unknown=%lu lapic_msr=%lu msr_other=%lu "
-               "msr_refused=%lu lapic_mmio=%lu hpet_mmio=%lu mmio_refused=%lu pm_cr=%lu",
+               "msr_refused=%lu lapic_mmio=%lu hpet_mmio=%lu mmio_alu=%lu ept_unassigned=%lu "
+               "pm_cr=%lu",
                stop_name(vm->stop, p->script_stop), p->guest_status, p->poweroff_port, vm->exits,
                vm->exit_count[EXIT_REASON_IO_INSTRUCTION], vm->exit_count[EXIT_REASON_MSR_READ],
                vm->exit_count[EXIT_REASON_MSR_WRITE], vm->exit_count[EXIT_REASON_CPUID],
@@ -83,8 +91,9 @@ void platform_report(struct platform *p)
                vm->exit_count[EXIT_REASON_INTERRUPT_WINDOW],
                vm->exit_count[EXIT_REASON_EXTERNAL_INTERRUPT], vm->exit_count[EXIT_REASON_CR_ACCESS],
                vm->exit_count[EXIT_REASON_HLT], other, p->uart_io, p->pic_io, p->power_io,
-               io_unknown, a->msr_accesses, p->msr_other, vm->msr.refused, p->mmio_lapic,
-               p->mmio_hpet, p->mmio_refused, p->pm_cr_exits);
+               io_unknown, a->msr_accesses, p->msr_other, vm->msr.refused, region_exits(p, APIC_DEFAULT_BASE),
+               region_exits(p, HPET_BASE), p->mmio_alu,
+               p->mem.unassigned_reads + p->mem.unassigned_writes, p->pm_cr_exits);
     checkpoint("devices", "uart_tx=%lu uart_lf=%lu uart_rx=%lu host_input=%lu typed=%lu "
                "lsr_reads=%lu overruns=%lu pic_imr=0x%02x%02x pic_writes=%lu apic_base_writes=%lu "
                "efer_writes=%lu", p->uart.tx_bytes, p->uart_lf, p->uart.rx_bytes, p->host_input_bytes,
@@ -93,7 +102,7 @@ void platform_report(struct platform *p)
                p->efer_writes);
     checkpoint("lapic", "mode=%s msr=%lu mmio=%lu timer_arms=%lu timer_fired=%lu accepted=%lu "
                "eois=%lu injected=%lu svr=0x%x lvt_timer=0x%x tdcr=0x%x", lapic_mode_name(lapic_mode(a)),
-               a->msr_accesses, p->mmio_lapic, a->timer_arms, a->timer_irqs, a->accepted, a->eois,
+               a->msr_accesses, region_exits(p, APIC_DEFAULT_BASE), a->timer_arms, a->timer_irqs, a->accepted, a->eois,
                vm->ev.irqs_injected, a->svr, a->lvt[0], a->tdcr);
     checkpoint("hpet", "reads=%lu counter_reads=%lu writes=%lu config=0x%lx odd=%lu irq_enables=%lu",
                p->hpet.reads, p->hpet.counter_reads, p->hpet.writes, p->hpet.config,

@@ -1,11 +1,13 @@
-/* probe.S: chapter 07's robustness probes, one tiny 32-bit multiboot guest per misbehaviour: read
- * memory beyond its RAM, run an instruction the platform does not handle, triple-fault, or lie. */
+/* probe.S: chapter 07's robustness probes, one tiny 32-bit multiboot guest per misbehaviour: reach
+ * past its RAM, run an instruction the platform does not handle, triple-fault, or lie. */
 
 /*
  * Built four times (meson.build), once per PROBE_* define. Each prints what it is about
- * to do on COM1, does it, and if it is still running afterwards says so and powers off,
- * which the tests treat as the hypervisor failing to stop it. PROBE_TRUNCATED never runs:
- * its multiboot header claims 1 MiB of file, and the loader must refuse it.
+ * to do on COM1, does it, and if it is still running afterwards says so and powers off.
+ * PROBE_ESCAPE writes and reads the first word past its 16 MiB of RAM (host RAM lies
+ * there, physically) and prints what it read: a PC bus with nothing there reads all
+ * ones. The others must never get that far. PROBE_TRUNCATED never runs: its multiboot
+ * header claims 1 MiB of file, and the loader must refuse it.
  */
 #define MB_MAGIC  0x1BADB002
 #define MB_FLAGS  0x00010000            /* only the a.out-kludge addresses */
@@ -35,7 +37,9 @@ start32:
     movl $hello, %esi
     call print
 #if defined(PROBE_ESCAPE)
-    movl 0x8000000, %eax                /* 128 MiB: no guest RAM there (EPT maps 16 MiB) */
+    movl $0x5a5a5a5a, 0x1000000         /* 16 MiB: just past the guest's RAM */
+    movl 0x1000000, %eax
+    call print_hex
 #elif defined(PROBE_UNHANDLED)
     invd                                /* exits unconditionally (SDM Vol. 3C, 25.1.2) */
 #elif defined(PROBE_TRIPLE)
@@ -48,6 +52,24 @@ start32:
     movw $0x2000, %ax
     outw %ax, %dx
 1:  jmp 1b
+
+/* "probe: read 0x12345678\r\n" for EAX. */
+print_hex:
+    movl %eax, %ebx
+    movl $read, %esi
+    call print
+    movl $8, %edi
+4:  roll $4, %ebx
+    movl %ebx, %eax
+    andl $0xf, %eax
+    movb hexdigits(%eax), %al
+    movb %al, digit
+    movl $digit, %esi
+    call print
+    decl %edi
+    jnz 4b
+    movl $crlf, %esi
+    jmp print
 
 /* Print the NUL-terminated string at ESI on COM1, polling LSR.THRE before each byte. */
 print:
@@ -69,9 +91,15 @@ print:
 null_idt:
     .word 0
     .long 0
+hexdigits:
+    .ascii "0123456789abcdef"
+read:
+    .asciz "probe: read 0x"
+crlf:
+    .asciz "\r\n"
 hello:
 #if defined(PROBE_ESCAPE)
-    .asciz "probe: reading guest-physical 0x8000000, beyond the guest's RAM\r\n"
+    .asciz "probe: writing and reading guest-physical 0x1000000, past the guest's RAM\r\n"
 #elif defined(PROBE_UNHANDLED)
     .asciz "probe: executing INVD\r\n"
 #elif defined(PROBE_TRIPLE)
@@ -81,4 +109,6 @@ hello:
 #endif
 alive:
     .asciz "probe: still running after the misbehaviour\r\n"
+digit:                                  /* written: the image is plain RAM, paging is off */
+    .asciz "x"
     .section .note.GNU-stack, "", @progbits

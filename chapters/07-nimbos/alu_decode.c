@@ -1,6 +1,6 @@
-/* mmio_decode.c: MOV (88-8B, C6, C7), MOVZX (0F B6/B7), AND/OR/XOR both ways (08-0B, 20-23, 30-33,
- * 80, 81, 83), TEST (84, 85, F6, F7 /0), with prefixes, REX and ModRM/SIB (SDM Vol. 2A, 2.1-2.2). */
-#include "mmio_decode.h"
+/* alu_decode.c: AND/OR/XOR both ways (08-0B, 20-23, 30-33, 80, 81, 83) and TEST (84, 85, F6/F7 /0)
+ * with a memory operand: prefixes, REX, ModRM/SIB, immediates (SDM Vol. 2A, 2.1-2.2). */
+#include "alu_decode.h"
 
 /* Bytes of ModRM, SIB and displacement after the opcode (32/64-bit addressing, Table 2-2). */
 static int modrm_bytes(const uint8_t *p, unsigned left)
@@ -25,18 +25,18 @@ static int modrm_bytes(const uint8_t *p, unsigned left)
 
 /* The operation of the ALU opcodes 08-0B (OR), 20-23 (AND), 30-33 (XOR), by opcode bits 5:3,
  * also ModRM.reg of 80/81/83 (/1 OR, /4 AND, /6 XOR); the others need arithmetic flags. */
-static int logic_op(unsigned which, enum mmio_op *op)
+static int logic_op(unsigned which, enum alu_op *op)
 {
     switch (which) {
-    case 1: *op = MMIO_OR; return 0;
-    case 4: *op = MMIO_AND; return 0;
-    case 6: *op = MMIO_XOR; return 0;
+    case 1: *op = ALU_OR; return 0;
+    case 4: *op = ALU_AND; return 0;
+    case 6: *op = ALU_XOR; return 0;
     default: return -1;
     }
 }
 
 /* An immediate of imm bytes at code[i], sign-extended to the operand size. */
-static int take_imm(struct mmio_insn *d, const uint8_t *code, unsigned n, unsigned *i, unsigned imm)
+static int take_imm(struct alu_insn *d, const uint8_t *code, unsigned n, unsigned *i, unsigned imm)
 {
     uint64_t v = 0;
     if (*i + imm > n)
@@ -52,11 +52,11 @@ static int take_imm(struct mmio_insn *d, const uint8_t *code, unsigned n, unsign
     return 0;
 }
 
-int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_insn *d)
+int alu_decode(const uint8_t *code, unsigned n, bool long_mode, struct alu_insn *d)
 {
     unsigned i = 0, opsize = 4;
     uint8_t rex = 0;
-    *d = (struct mmio_insn){.reg = -1};
+    *d = (struct alu_insn){.reg = -1};
     for (; i < n; i++) {                 /* legacy prefixes */
         uint8_t b = code[i];
         if (b == 0x66)
@@ -73,13 +73,6 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
     if (i >= n)
         return -1;
     uint8_t op = code[i++];
-    bool movzx = false;
-    if (op == 0x0f) {
-        if (i >= n || (code[i] != 0xb6 && code[i] != 0xb7))
-            return -1;
-        movzx = true;
-        op = code[i++];
-    }
     int m = modrm_bytes(code + i, n - i);
     if (m < 0)
         return -1;
@@ -87,24 +80,16 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
     i += (unsigned)m;
     d->size = (op & 1) ? opsize : 1;     /* even opcodes are the byte forms */
     d->reg = (int)reg;
-    if (movzx) {                         /* 0F B6 / 0F B7: MOVZX reg, r/m8 / r/m16 */
-        d->op = MMIO_MOV;
-        d->size = op == 0xb6 ? 1 : 2;
-        d->dest_size = opsize;
-    } else if (op >= 0x88 && op <= 0x8b) {
-        d->op = MMIO_MOV;
-        d->to_mem = op < 0x8a;
-    } else if ((op & 0xc4) == 0x00 && op < 0x40 && (op & 7) < 4) {   /* ALU r/m, r and r, r/m */
+    if ((op & 0xc4) == 0x00 && op < 0x40) {                /* ALU r/m, r (00-01) and r, r/m (02-03) */
         if (logic_op(op >> 3, &d->op))
             return -1;
         d->to_mem = !(op & 2);
     } else if (op == 0x84 || op == 0x85) {
-        d->op = MMIO_TEST;
-    } else if (op == 0xc6 || op == 0xc7 || op == 0xf6 || op == 0xf7) {
+        d->op = ALU_TEST;
+    } else if (op == 0xf6 || op == 0xf7) {
         if (sub)
-            return -1;                   /* /0: MOV r/m, imm or TEST r/m, imm */
-        d->op = op >= 0xf6 ? MMIO_TEST : MMIO_MOV;
-        d->to_mem = op < 0xf6;
+            return -1;                   /* /0: TEST r/m, imm */
+        d->op = ALU_TEST;
         d->reg = -1;
         if (take_imm(d, code, n, &i, d->size == 8 ? 4 : d->size))
             return -1;
@@ -119,12 +104,30 @@ int mmio_decode(const uint8_t *code, unsigned n, bool long_mode, struct mmio_ins
     } else {
         return -1;
     }
-    if (d->reg >= 0 && d->size == 1 && !movzx && !rex && reg >= 4) {
+    if (d->reg >= 0 && d->size == 1 && !rex && reg >= 4) {
         d->high_byte = true;             /* without REX, byte registers 4-7 are AH, CH, DH, BH */
         d->reg = (int)reg - 4;
     }
-    if (!d->dest_size)
-        d->dest_size = d->size;
     d->len = i;
     return i <= 15 ? 0 : -1;
+}
+
+uint64_t alu_result(const struct alu_insn *d, uint64_t mem, uint64_t src)
+{
+    uint64_t mask = d->size == 8 ? ~0ull : (1ull << (8 * d->size)) - 1;
+    mem &= mask, src &= mask;
+    return d->op == ALU_OR ? mem | src : d->op == ALU_XOR ? mem ^ src : mem & src;
+}
+
+uint64_t alu_flags(uint64_t rflags, uint64_t result, unsigned size)
+{
+    const uint64_t cf = 1, pf = 1 << 2, zf = 1 << 6, sf = 1 << 7, of = 1 << 11;
+    uint64_t f = rflags & ~(cf | pf | zf | sf | of);
+    if (!result)
+        f |= zf;
+    if ((result >> (8 * size - 1)) & 1)
+        f |= sf;
+    if (!(__builtin_popcount((unsigned)(result & 0xff)) & 1))
+        f |= pf;                         /* even parity of the low byte */
+    return f;
 }
