@@ -37,9 +37,15 @@ static void uart_to_host(void *ctx, uint8_t byte)
 static void feed_input(struct platform *p)
 {
     int b;
+    uint64_t now = rdtsc();
+    // BEGIN EXERCISE 07-7: bytes for the guest's console
+    // Instruction: While the receive FIFO has room (uart_rx_space()), give it the console
+    //   script's next bytes (script_next_byte(), if p->have_script). Then, at most once per
+    //   p->clock.tsc_hz / INPUT_POLLS_PER_S TSC ticks (p->next_input_poll), move bytes waiting
+    //   on the host's COM1 into the FIFO while it has room, counting p->host_input_bytes.
+    // Hint: uart_receive(); serial_can_read() and serial_getc() for the host's COM1_PORT.
     while (uart_rx_space(&p->uart) && p->have_script && (b = script_next_byte(&p->script)) >= 0)
         uart_receive(&p->uart, (uint8_t)b);
-    uint64_t now = rdtsc();
     if (now < p->next_input_poll)
         return;
     p->next_input_poll = now + p->clock.tsc_hz / INPUT_POLLS_PER_S;
@@ -47,6 +53,7 @@ static void feed_input(struct platform *p)
         uart_receive(&p->uart, (uint8_t)serial_getc(COM1_PORT));
         p->host_input_bytes++;
     }
+    // END EXERCISE 07-7
 }
 
 /* Ports 0x3f8-0x3ff. A wider access is the same as bytes to consecutive ports. */
