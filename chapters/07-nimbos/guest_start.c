@@ -103,8 +103,6 @@ static enum vcpu_action enable_paging(struct platform *p, uint64_t cr0)
     //   shadow.cr4 with IA32_VMX_CR4_FIXED0/1 applied, and CR4_GUEST_HOST_MASK back to chapter
     //   05's vm->cr.cr4_mask. GUEST_IA32_EFER = shadow.efer, with LMA if long_mode, and then
     //   also the "IA-32e mode guest" entry control (vm->vcpu.controls.entry and the VMCS).
-    //   Finally GUEST_CR0 = cr0 with the CR0 fixed bits, CR0_READ_SHADOW = cr0, and
-    //   CR0_GUEST_HOST_MASK = vm->cr.cr0_mask.
     // Hint: SDM Vol. 3A, 9.8.5 (long mode: LME, then PG sets LMA); Vol. 3C, 26.3.1.1 (LMA
     //   must equal "IA-32e mode guest", and LME when PG is 1).
     vmcs_writel(GUEST_CR3, shadow.cr3);
@@ -115,10 +113,11 @@ static enum vcpu_action enable_paging(struct platform *p, uint64_t cr0)
         vm->vcpu.controls.entry |= VM_ENTRY_IA32E_MODE;
         vmcs_write32(VM_ENTRY_CONTROLS, vm->vcpu.controls.entry);
     }
+    // END EXERCISE 07-6
+    /* CR0 last: the real one with PG, the guest's view, chapter 05's mask. */
     vmcs_writel(GUEST_CR0, (cr0 | c->cr0_fixed0) & c->cr0_fixed1);
     vmcs_writel(CR0_READ_SHADOW, cr0);
     vmcs_writel(CR0_GUEST_HOST_MASK, vm->cr.cr0_mask);
-    // END EXERCISE 07-6
     vm_set_proc_control(vm, CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING, false);
     vm_msr_passthrough(vm, MSR_EFER, true, true);     /* the VMCS switches it from now on */
     return VCPU_RESUME;

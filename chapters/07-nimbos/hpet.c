@@ -39,15 +39,17 @@ void hpet_init(struct hpet *h, const struct vclock *clock)
 
 uint64_t hpet_counter(const struct hpet *h, uint64_t now)
 {
+    uint64_t ticks = 0;                  /* HPET ticks since the counter was started */
+    if (!(h->config & HPET_CFG_ENABLE) || now < h->enabled_at)
+        return h->counter;               /* stopped: it holds its value */
     // BEGIN EXERCISE 07-4: the HPET's main counter from the TSC
-    // Instruction: A stopped counter (ENABLE_CNF clear) holds h->counter. A running one has
-    //   advanced by the TSC ticks since h->enabled_at converted to HPET_HZ ticks: return
-    //   h->counter plus that, so the guest's HPET and TSC agree on every second.
-    // Hint: IA-PC HPET 1.0a, 2.3.4-2.3.5; vclock_to() in vclock.h.
-    if (!(h->config & HPET_CFG_ENABLE))
-        return h->counter;
-    return h->counter + vclock_to(h->clock, now - h->enabled_at, HPET_HZ);
+    // Instruction: The counter has run since TSC value h->enabled_at: set ticks to the TSC
+    //   ticks since then converted to ticks of HPET_HZ, so that the guest's HPET and TSC
+    //   agree on every second (the caller adds the value it started from).
+    // Hint: IA-PC HPET 1.0a, 2.3.4-2.3.5; vclock_to() in vclock.h (no 128-bit division).
+    ticks = vclock_to(h->clock, now - h->enabled_at, HPET_HZ);
     // END EXERCISE 07-4
+    return h->counter + ticks;
 }
 
 /* The 64-bit value of the register at offset (8-aligned); false if there is none. */
