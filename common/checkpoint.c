@@ -6,6 +6,7 @@
 #include "gdbstub.h"
 #include "kernel.h"
 #include "serial.h"
+#include "vmxtrace.h"
 
 static char nonce[40];
 
@@ -24,6 +25,7 @@ void checkpoint(const char *id, const char *fields_fmt, ...)
     kvprintf(fields_fmt, ap);
     kprintf("\n");
     va_end(ap);
+    vmx_trace("CHECKPOINT %s", id);     /* ends a section of the VMX timeline */
 }
 
 void skip_chapter(const char *reason_fmt, ...)

@@ -130,7 +130,7 @@ def write_gdbinit(path, kernel):
 def session_script(path, gdbinit, port, qemu_gdbstub):
     with open(path, "w") as f:
         f.write("source %s\n" % os.path.abspath(gdbinit))
-        f.write("target remote localhost:%d\n" % port)
+        f.write("target remote 127.0.0.1:%d\n" % port)
         if qemu_gdbstub:
             # QEMU stops at the reset vector in 16-bit real mode, long before the ROM stub
             # copies the kernel to 1 MiB: a software breakpoint set now would be overwritten
@@ -172,7 +172,7 @@ class Session:
             extra = ["-gdb", "tcp:127.0.0.1:%d" % self.gdb_port, "-S"]
         else:
             emu_port = free_port()
-            com2 = (("socket-server", "localhost:%d" % emu_port) if emu == "bochs"
+            com2 = (("socket-server", "127.0.0.1:%d" % emu_port) if emu == "bochs"
                     else "tcp:127.0.0.1:%d,server=on,wait=on" % emu_port)
             self.relay = Relay(emu_port, gdb_port)
             self.gdb_port = self.relay.port
@@ -269,7 +269,7 @@ def main(argv=None):
     print("== %s in %s, %s, gdb port %d ==" % (os.path.basename(args.kernel), where, stub,
                                               session.gdb_port))
     print("Attach from another terminal:\n    gdb -x %s\n"
-          "or by hand:\n    gdb -x %s -ex 'target remote localhost:%d'\n"
+          "or by hand:\n    gdb -x %s -ex 'target remote 127.0.0.1:%d'\n"
           "Ctrl-C here stops the emulator. Console (COM1) follows:\n"
           % (os.path.relpath(script), os.path.relpath(gdbinit), session.gdb_port), flush=True)
     try:

@@ -135,6 +135,8 @@ def bochs_config(image, serial, log, model, mem_mb, ips, vmx_trace, com2=None, b
         "mouse: enabled=0",
         "private_colormap: enabled=0",
     ]
+    if vmx_trace:     # the kernel's vmxtrace=e9 lines: Bochs' stdout, without serial delays
+        lines.append("port_e9_hack: enabled=1")
     if com2:
         lines.append("com2: enabled=1, mode=%s, dev=%s" % com2)
     return "\n".join(lines) + "\n"

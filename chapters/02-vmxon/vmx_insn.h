@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "trap.h"
+#include "vmxtrace.h"
 
 /*
  * How a VMX instruction reports (SDM Vol. 3C, 30.2), in RFLAGS:
@@ -79,33 +80,55 @@ const char *vmx_error_name(uint32_t error);
         fault_take() != NO_FAULT ? VMX_FAULT : vmx_status_from_rflags(rflags_); \
     })
 
+/*
+ * Each wrapper also reports itself through vmx_trace() (common/include/vmxtrace.h):
+ * Bochs logs VM entries and exits but not VMXON, VMCLEAR, VMPTRLD, VMREAD or VMWRITE,
+ * and tools/vmx_trace.py needs them for its timeline (docs/debugging.md). rc= is the
+ * enum vmx_status, vector= the exception after VMX_FAULT (else -1). Without vmxtrace=
+ * on the kernel command line a trace call prints nothing.
+ */
+static inline int vmx_fault_vector(enum vmx_status s)
+{
+    return s == VMX_FAULT ? caught_fault.vector : NO_FAULT;
+}
+
 /* VMXON with the physical address of a VMXON region (30.3, VMXON). */
 static inline enum vmx_status vmxon(uint64_t region_pa)
 {
-    return VMX_INSN("vmxon %[pa]", : [pa] "m"(region_pa) : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmxon %[pa]", : [pa] "m"(region_pa) : "cc", "memory");
+    vmx_trace("VMXON addr=0x%lx rc=%d vector=%d", region_pa, s, vmx_fault_vector(s));
+    return s;
 }
 
 static inline enum vmx_status vmxoff(void)
 {
-    return VMX_INSN("vmxoff", : : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmxoff", : : "cc", "memory");
+    vmx_trace("VMXOFF rc=%d vector=%d", s, vmx_fault_vector(s));
+    return s;
 }
 
 /* VMCLEAR: write the VMCS back to its region, launch state "clear", not current. */
 static inline enum vmx_status vmclear(uint64_t vmcs_pa)
 {
-    return VMX_INSN("vmclear %[pa]", : [pa] "m"(vmcs_pa) : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmclear %[pa]", : [pa] "m"(vmcs_pa) : "cc", "memory");
+    vmx_trace("VMCLEAR addr=0x%lx rc=%d vector=%d", vmcs_pa, s, vmx_fault_vector(s));
+    return s;
 }
 
 /* VMPTRLD: make the VMCS at this address the current VMCS. */
 static inline enum vmx_status vmptrld(uint64_t vmcs_pa)
 {
-    return VMX_INSN("vmptrld %[pa]", : [pa] "m"(vmcs_pa) : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmptrld %[pa]", : [pa] "m"(vmcs_pa) : "cc", "memory");
+    vmx_trace("VMPTRLD addr=0x%lx rc=%d vector=%d", vmcs_pa, s, vmx_fault_vector(s));
+    return s;
 }
 
 /* VMPTRST: the current-VMCS pointer, ~0 when there is none. */
 static inline enum vmx_status vmptrst(uint64_t *vmcs_pa)
 {
-    return VMX_INSN("vmptrst %[pa]", , [pa] "=m"(*vmcs_pa) : : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmptrst %[pa]", , [pa] "=m"(*vmcs_pa) : : "cc", "memory");
+    vmx_trace("VMPTRST addr=0x%lx rc=%d vector=%d", *vmcs_pa, s, vmx_fault_vector(s));
+    return s;
 }
 
 /* VMREAD of any width: the value arrives zero-extended to 64 bits (24.11.2). */
@@ -114,14 +137,18 @@ static inline enum vmx_status vmread(uint32_t field, uint64_t *value)
     uint64_t v = 0;
     enum vmx_status s = VMX_INSN("vmread %[field], %[value]", , [value] "+r"(v)
                                  : [field] "r"((uint64_t)field) : "cc");
+    vmx_trace("VMREAD field=0x%x value=0x%lx rc=%d vector=%d", field, v, s, vmx_fault_vector(s));
     *value = v;
     return s;
 }
 
 static inline enum vmx_status vmwrite(uint32_t field, uint64_t value)
 {
-    return VMX_INSN("vmwrite %[value], %[field]", : [field] "r"((uint64_t)field),
-                    [value] "r"(value) : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmwrite %[value], %[field]", : [field] "r"((uint64_t)field),
+                                 [value] "r"(value) : "cc", "memory");
+    vmx_trace("VMWRITE field=0x%x value=0x%lx rc=%d vector=%d", field, value, s,
+              vmx_fault_vector(s));
+    return s;
 }
 
 /*
@@ -131,12 +158,16 @@ static inline enum vmx_status vmwrite(uint32_t field, uint64_t value)
  */
 static inline enum vmx_status vmlaunch_expecting_failure(void)
 {
-    return VMX_INSN("vmlaunch", : : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmlaunch", : : "cc", "memory");
+    vmx_trace("VMLAUNCH rc=%d vector=%d", s, vmx_fault_vector(s));
+    return s;
 }
 
 static inline enum vmx_status vmresume_expecting_failure(void)
 {
-    return VMX_INSN("vmresume", : : "cc", "memory");
+    enum vmx_status s = VMX_INSN("vmresume", : : "cc", "memory");
+    vmx_trace("VMRESUME rc=%d vector=%d", s, vmx_fault_vector(s));
+    return s;
 }
 
 /* The VM-instruction error number after VMfailValid; 0 if it cannot be read. */

@@ -8,6 +8,7 @@
 #include "vmx_controls.h"
 #include "vmx_exit.h"
 #include "vmxon.h"
+#include "vmxtrace.h"
 
 const char chapter_title[] = "Chapter 04: the first VM entry and exit";
 
@@ -283,6 +284,7 @@ static void try_broken_case(struct vcpu *v, const struct broken_case *bc, int n)
     uint32_t hw_code = 0;
     uint64_t hw_qual = 0;
     kprintf("Broken VMCS %d/%u: %s\n", n, (unsigned)ARRAY_SIZE(broken_cases), bc->mistake);
+    vmx_trace("EXPECT failure %s", bc->mistake);     /* for tools/vmx_trace.py: on purpose */
     bc->apply(&b);
     vcpu_check_entry(v, &checker);
     kprintf("  checker:   %s (SDM Vol. 3C, %s)\n", checker.why, checker.section);

@@ -6,10 +6,12 @@
 
 #include "desc.h"
 #include "exercise.h"
+#include "gdbstub.h"
 #include "kernel.h"
 #include "mm.h"
 #include "vmx_controls.h"
 #include "vmx_exit.h"
+#include "vmxtrace.h"
 
 /* vmenter.S hard-codes these. */
 _Static_assert(offsetof(struct vcpu, regs) == 0, "vmenter.S: regs at offset 0");
@@ -164,16 +166,33 @@ static void read_exit_info(struct vcpu *v)
     v->exit.guest_rip = vmcs_readl(GUEST_RIP);
 }
 
+/*
+ * One VM entry, with the debugging aids of docs/debugging.md around it. They do
+ * nothing unless the kernel command line asks for them (vmxtrace=, gdb=).
+ */
+static enum vmx_status enter_guest(struct vcpu *v)
+{
+    vmx_trace("%s", v->launched ? "VMRESUME" : "VMLAUNCH");   /* the VMX timeline */
+    vmx_trace_insns(true);          /* Bochs traces instructions from here (vmxtrace=insns) */
+    gdbstub_guest_enter();          /* gdb's Ctrl-C (an NMI) must not reach the guest */
+    enum vmx_status status = vmx_vcpu_enter(v, v->launched);
+    gdbstub_guest_exit();           /* back in the host: a Ctrl-C sent meanwhile stops here */
+    vmx_trace_insns(false);
+    return status;
+}
+
 enum vcpu_run_result vcpu_run(struct vcpu *v)
 {
     vcpu_load(v);
     if (!v->launched && v->check_before_launch)
         check_before_launch(v);
     for (;;) {
-        v->entry_status = vmx_vcpu_enter(v, v->launched);
+        v->entry_status = enter_guest(v);
         if (v->entry_status != VMX_SUCCEED) {
             /* Read the error now: the next VMX failure would overwrite it. */
             v->entry_error = vmcs_instruction_error(v->entry_status);
+            vmx_trace("%s rc=%d error=%u", v->launched ? "VMRESUME" : "VMLAUNCH",
+                      v->entry_status, v->entry_error);
             if (!v->quiet_failures)
                 vcpu_report_vmfail(v);
             return VCPU_ENTRY_VMFAIL;

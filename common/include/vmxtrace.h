@@ -10,7 +10,9 @@
  *
  *   vmxtrace tsc=<TSC> VMWRITE field=0x681e value=0x104000 rc=0
  *
- * on the console, only when the command line has vmxtrace=1 (or vmxtrace=insns).
+ * only when the command line asks: vmxtrace=1 on the console (COM1); vmxtrace=e9 on
+ * Bochs' port 0xE9 instead, which costs no emulated serial time (tools/vmx_trace.py
+ * uses it); vmxtrace=insns as e9, plus Bochs' instruction trace (vmx_trace_insns()).
  * The first word is the instruction; then key=value pairs the tool knows:
  *   addr=   a physical address (VMXON, VMCLEAR, VMPTRLD)
  *   field=  a VMCS field encoding (VMREAD, VMWRITE): the tool prints its name
@@ -20,6 +22,13 @@
  *   error=  the VM-instruction error after VMfailValid: the tool prints its meaning
  * The TSC lets the tool put the line among Bochs' log lines (with clock: sync=none
  * Bochs' TSC counts the same ticks as its log).
+ *
+ * Two more words structure the timeline:
+ *   CHECKPOINT <id>      printed by checkpoint(): the events before it led to that report
+ *   EXPECT failure <why> a chapter breaks something on purpose: the failures from here to
+ *                        the next checkpoint (or "EXPECT end") are deliberate. The tool still
+ *                        highlights them, lists them apart, and reports an announced failure
+ *                        that did not happen.
  */
 bool vmx_trace_enabled(void);
 void vmx_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,12 +10,19 @@
   step        stepi moves RIP; "next" moves to another source line
   bad-memory  reading an unmapped address is an error in gdb, and the kernel goes on
   interrupt   (HVT_INTERRUPT) Ctrl-C stops a kernel spinning with interrupts off, in VMX root
-  vmx-root    (HVT_VMX_BREAK) at that function: "monitor vmx" says VMX root operation
-  expect      (HVT_EXPECT) gdb expressions, separated by ';', all true at HVT_VMX_BREAK
-  step-entry  (HVT_STEP_ENTRY) stepi over VMLAUNCH lands at HOST_RIP after a VM exit
+  vmx-root    (HVT_VMX_BREAK) at that function: "monitor vmx" says VMX root operation,
+              CR4.VMXE is set
+  expect      (HVT_EXPECT) gdb expressions, separated by ';', all true at HVT_VMX_BREAK;
+              $nonce is the run's nonce, $vmread(ENC) a field of the current VMCS
+  vmx-step    (HVT_VMX_STEP) "next" there moves to another line of that function, still
+              in VMX root operation, and the expressions are still true
+  step-entry  (HVT_STEP_ENTRY=FUNC:REASON) at the VMLAUNCH or VMRESUME in FUNC the
+              expressions HVT_AT_ENTRY hold; stepi over it lands at HOST_RIP after a VM
+              exit with that basic exit reason
   exit        continue to the end: gdb sees the kernel exit with its status (HVT_STATUS)
 """
 import os
+import re
 
 import gdb
 
@@ -38,6 +45,25 @@ def run(cmd):
 
 def value(expr):
     return int(gdb.parse_and_eval(expr))
+
+
+class VmRead(gdb.Function):
+    """$vmread(ENCODING): a field of the current VMCS, read by the stub ("monitor vmread")."""
+
+    def __init__(self):
+        super().__init__("vmread")
+
+    def invoke(self, encoding):
+        out = gdb.execute("monitor vmread 0x%x" % int(encoding), to_string=True)
+        m = re.search(r"= (0x[0-9a-f]+)", out)
+        if not m:
+            raise gdb.GdbError("monitor vmread 0x%x: %s" % (int(encoding), out.strip()))
+        return gdb.Value(int(m.group(1), 16)).cast(gdb.lookup_type("unsigned long"))
+
+
+VmRead()
+if env("HVT_NONCE"):
+    gdb.execute("set $nonce = 0x%s" % env("HVT_NONCE"))
 
 
 def guarded(name):
@@ -151,28 +177,59 @@ def vmx_root(func):
 
 @guarded("expect")
 def expect(exprs):
-    bad = [e for e in exprs if not value(e)]
+    bad = [explain(e) for e in exprs if not value(e)]
     check("expect", not bad, "false: %s" % bad if bad else "all true: %s" % exprs)
 
 
+def explain(expr):
+    """A false comparison with the values of its two sides."""
+    sides = re.split(r"\s(?:==|!=|<=|>=|<|>)\s", expr)
+    if len(sides) != 2:
+        return expr
+    try:
+        return "%s (0x%x vs 0x%x)" % (expr, value(sides[0]) & (2**64 - 1), value(sides[1]) & (2**64 - 1))
+    except gdb.error:
+        return expr
+
+
+@guarded("vmx-step")
+def vmx_step(func, exprs):
+    line0 = gdb.selected_frame().find_sal().line
+    run("next")
+    frame = gdb.selected_frame()
+    line1 = frame.find_sal().line
+    out = run("monitor vmx")
+    bad = [explain(e) for e in exprs if not value(e)]
+    check("vmx-step", frame.name() == func and line1 != line0 and "VMX root operation" in out
+          and not bad, "next in %s: line %s -> %s, %s; %s" % (
+              frame.name(), line0, line1, out.splitlines()[1] if len(out.splitlines()) > 1 else out,
+              "false: %s" % bad if bad else "the expressions still hold"))
+
+
 @guarded("step-entry")
-def step_entry():
+def step_entry(spec, at_entry):
+    func, _, reason = spec.partition(":")
     arch = gdb.selected_frame().architecture()
-    pc = value("$pc")
-    insns = arch.disassemble(pc, count=40)
-    launch = next((i["addr"] for i in insns if i["asm"].startswith("vmlaunch")), None)
-    if launch is None:
-        check("step-entry", False, "no vmlaunch within 40 instructions of 0x%x" % pc)
+    start = value("(long)&%s" % func)
+    insns = arch.disassemble(start, count=80)
+    entries = [i["addr"] for i in insns if i["asm"].startswith(("vmlaunch", "vmresume"))]
+    if not entries:
+        check("step-entry", False, "no vmlaunch/vmresume within 80 instructions of %s" % func)
         return
-    run("tbreak *0x%x" % launch)
+    for addr in entries:
+        run("tbreak *0x%x" % addr)
     run("continue")
+    at = value("$pc")
+    insn = arch.disassemble(at)[0]["asm"].split()[0]
+    before = [explain(e) for e in at_entry if not value(e)]
     run("stepi")
     after = value("$pc")
-    host_rip = run("monitor vmread 0x6c16")
-    reason = run("monitor vmread 0x4402")
-    check("step-entry", after != launch + 3 and ("0x%x" % after) in host_rip and "= 0xa" in reason,
-          "stepi over vmlaunch at 0x%x -> 0x%x; HOST_RIP %s; exit reason %s"
-          % (launch, after, host_rip.strip(), reason.strip()))
+    host_rip = value("$vmread(0x6c16)")
+    basic = value("$vmread(0x4402)") & 0xffff
+    check("step-entry", at in entries and not before and after == host_rip and basic == int(reason),
+          "%s at %s; stepi over it at 0x%x -> 0x%x; HOST_RIP 0x%x; exit reason %d (want %s)"
+          % ("false: %s" % before if before else "true: %s" % at_entry, insn, at, after, host_rip,
+             basic, reason))
 
 
 @guarded("exit")
@@ -200,11 +257,15 @@ def main():
     if env("HVT_INTERRUPT"):
         interrupt()
     if env("HVT_VMX_BREAK"):
+        exprs = [e.strip() for e in env("HVT_EXPECT", "").split(";") if e.strip()]
         vmx_root(env("HVT_VMX_BREAK"))
-        if env("HVT_EXPECT"):
-            expect([e.strip() for e in env("HVT_EXPECT").split(";") if e.strip()])
+        if exprs:
+            expect(exprs)
+        if env("HVT_VMX_STEP"):
+            vmx_step(env("HVT_VMX_BREAK"), exprs)
         if env("HVT_STEP_ENTRY"):
-            step_entry()
+            step_entry(env("HVT_STEP_ENTRY"),
+                       [e.strip() for e in env("HVT_AT_ENTRY", "").split(";") if e.strip()])
     finish()
 
 

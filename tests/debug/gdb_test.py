@@ -5,7 +5,9 @@
 
     tests/debug/gdb_test.py --kernel build/chapters/01-detect-vmx/ch01.elf --stub S
     tests/debug/gdb_test.py --kernel build/tests/vmxdemo.elf --stub S --interrupt \\
-        --vmx-break demo_enter --expect 'demo_exits == 0' --step-entry
+        --vmx-break demo_enter --expect 'demo_exits == 0' --step-entry demo_enter:10
+    tests/debug/gdb_test.py --kernel build/chapters/04-launch/ch04.elf --stub S \\
+        --vmx-break handle_exit --expect 'v->regs.rax == 1' --vmx-step --step-entry vmx_vcpu_enter:18
 
 What each check means: tests/debug/gdb_checks.py. A new chapter gets the test with one
 line in tests/meson.build (gdb_tests).
@@ -34,6 +36,8 @@ def expected_checks(args):
         names.append("vmx-root")
         if args.expect:
             names.append("expect")
+        if args.vmx_step:
+            names.append("vmx-step")
         if args.step_entry:
             names.append("step-entry")
     return names + ["exit"]
@@ -79,8 +83,13 @@ def main(argv=None):
     ap.add_argument("--cmdline", default="")
     ap.add_argument("--mem", type=int, default=128)
     ap.add_argument("--vmx-break", help="a function that runs in VMX root operation")
-    ap.add_argument("--expect", help="gdb expressions true there, separated by ';'")
-    ap.add_argument("--step-entry", action="store_true", help="stepi over VMLAUNCH from there")
+    ap.add_argument("--expect", help="gdb expressions true there, separated by ';' "
+                    "($nonce: the run's nonce, $vmread(ENC): a field of the current VMCS)")
+    ap.add_argument("--vmx-step", action="store_true",
+                    help="'next' there: another line, still VMX root, --expect still true")
+    ap.add_argument("--step-entry", metavar="FUNC:REASON",
+                    help="stepi over the VMLAUNCH/VMRESUME in FUNC: lands at HOST_RIP with that exit reason")
+    ap.add_argument("--at-entry", help="gdb expressions true at that VMLAUNCH/VMRESUME, ';'-separated")
     ap.add_argument("--interrupt", action="store_true",
                     help="Ctrl-C a kernel that spins (vmxdemo's spin=1)")
     ap.add_argument("--status", type=int, default=0,
@@ -102,11 +111,12 @@ def main(argv=None):
                             timeout=timeout, keep_dir=run_dir, mem_mb=args.mem)
     env = dict(os.environ, HVT_NONCE=session.nonce, HVT_MEM_MB=str(args.mem),
                HVT_VMX_BREAK=args.vmx_break or "", HVT_EXPECT=args.expect or "",
-               HVT_STEP_ENTRY="1" if args.step_entry else "",
+               HVT_VMX_STEP="1" if args.vmx_step else "", HVT_STEP_ENTRY=args.step_entry or "",
+               HVT_AT_ENTRY=args.at_entry or "",
                HVT_INTERRUPT="1" if args.interrupt else "",
                HVT_QEMU_STUB="1" if args.qemu_gdbstub else "", HVT_STATUS=str(args.status))
     gdb_argv = ["gdb", "-batch", "-nx", "-x", gdbinit,
-                "-ex", "target remote localhost:%d" % session.gdb_port,
+                "-ex", "target remote 127.0.0.1:%d" % session.gdb_port,
                 "-x", os.path.join(HERE, "gdb_checks.py")]
     start = time.monotonic()
     try:
@@ -138,17 +148,19 @@ def main(argv=None):
     failed |= not emu_ok
     print("%s %d - emulator: %s" % ("ok" if emu_ok else "not ok", len(names) + 1,
                                     res.describe() if res else "no result"))
-    if failed:
-        print("# gdb output:")
+    if failed:                          # on stderr, which meson shows (not TAP comments)
+        sys.stdout.flush()
+        err = sys.stderr
+        print("gdb output:", file=err)
         for line in lines[-60:]:
-            print("#   " + line)
+            print("  " + line, file=err)
         if res:
-            print("# last console lines:")
+            print("last console lines:", file=err)
             for line in res.serial.splitlines()[-15:]:
-                print("#   | " + line)
+                print("  | " + line, file=err)
             for line in res.emulator_errors:
-                print("#   ! " + line)
-        print("# files: %s" % run_dir)
+                print("  ! " + line, file=err)
+        print("files: %s" % run_dir, file=err)
     return 0
 
 

@@ -81,20 +81,29 @@ class GdbinitTest(unittest.TestCase):
             path = os.path.join(d, "s.gdb")
             debug.session_script(path, "x.gdbinit", 1234, qemu_gdbstub=True)
             text = open(path).read()
-            self.assertIn("target remote localhost:1234\nhbreak kmain\ncontinue\ndelete", text)
+            self.assertIn("target remote 127.0.0.1:1234\nhbreak kmain\ncontinue\ndelete", text)
             debug.session_script(path, "x.gdbinit", 1234, qemu_gdbstub=False)
             self.assertNotIn("hbreak", open(path).read())
 
 
 class HintsTest(unittest.TestCase):
-    def test_vmx_chapters_in_bochs_point_at_the_trace_command(self):
+    def test_vmx_chapters_in_bochs_point_at_the_trace_command_of_this_run(self):
         run = SimpleNamespace(cpu="corei5_lynnfield_750", cmdline="x=1")
-        hints = "\n".join(chapter_test.debug_hints("build/ch04.elf", run, "bochs", True))
-        self.assertIn('tools/vmx_trace.py --model corei5_lynnfield_750 --cmdline "x=1"', hints)
+        kernel = os.path.join(chapter_test.SOURCE_ROOT, "build", "chapters", "04-launch", "ch04.elf")
+        hints = "\n".join(chapter_test.debug_hints(kernel, run, "bochs", True))
+        self.assertIn("from the source folder %s" % chapter_test.SOURCE_ROOT, hints)
+        self.assertIn('    tools/vmx_trace.py --model corei5_lynnfield_750 --cmdline "x=1" '
+                      'build/chapters/04-launch/ch04.elf\n', hints + "\n")
         self.assertIn("tools/debug.py --model corei5_lynnfield_750", hints)
         hints = "\n".join(chapter_test.debug_hints("build/ch01.elf", run, "qemu", False))
         self.assertNotIn("vmx_trace", hints)
         self.assertIn("tools/debug.py --emu qemu", hints)
+
+    def test_a_build_outside_the_source_folder_is_named_by_its_absolute_path(self):
+        run = SimpleNamespace(cpu="tigerlake", cmdline="")
+        hints = chapter_test.debug_hints("/tmp/b/chapters/04-launch/ch04.elf", run, "bochs", True,
+                                         source_root="/home/me/vtx")
+        self.assertIn("    tools/vmx_trace.py --model tigerlake /tmp/b/chapters/04-launch/ch04.elf", hints)
 
 
 if __name__ == "__main__":
