@@ -10,7 +10,8 @@
    ips, in x2APIC mode and with x2APIC hidden (xAPIC MMIO). Wall time from launching
    Bochs, and "running": from when Bochs started executing (it waits for the scripted
    console to connect); emulated instructions (TSC with clock sync=none) to the prompt,
-   for the hypervisor also split into its own start-up and the guest's boot.
+   for the hypervisor also split into its start-up (until the guest's first instruction)
+   and the rest (the guest's boot and the exits it causes).
 2. Console output: the print probe (guests/probe, PROBE_PRINT) writes 32 KiB through
    COM1's polled LSR/THR, timed with RDTSC, bare and under the hypervisor.
 3. Timer accuracy: tinyos's `sleep` program (200 sleeps of 1 ms), worst and average
@@ -80,12 +81,17 @@ def console(build, ips, hypervisor):
 
 
 def nimbos(build, ips, image):
+    """NimbOS to its prompt, then through usertests typed by the hypervisor's own script
+    (no socket: an emulator whose serial output waits on a busy client would be measured)."""
     stub = os.path.join(build, "common", "romstub.bin")
     kernel = os.path.join(build, "chapters", "07-nimbos", "ch07.elf")
-    res = run(kernel, stub, ips, cmdline="nonce=0", modules=[(image, "guest")], timeout=600,
-              script=[(">> ", "usertests\r")], until=r"usertests passed!")
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "chapters", "07-nimbos", "scripts", "nimbos-usertests.txt")
+    prompt = run(kernel, stub, ips, cmdline="nonce=0", modules=[(image, "guest")], until=r">> ")
+    res = run(kernel, stub, ips, cmdline="nonce=0", modules=[(image, "guest"), (script, "input")],
+              timeout=600)
     cyc = CYCLIC_RE.findall(res.serial)
-    return {"prompt": res.step_seconds[0], "total": res.wall_seconds,
+    return {"prompt": prompt.wall_seconds, "total": res.wall_seconds,
             "cyclic": tuple(int(x) for x in cyc[-1]) if cyc else None}
 
 
@@ -109,7 +115,7 @@ def main(argv=None):
           % (MODEL, args.ips, us, args.runs))
     print("\n1. tinyos to its prompt, and 3. its sleep test (200 x 1 ms)")
     print("%-20s %7s %7s %9s %7s %12s %12s %9s %9s %7s" % ("", "wall s", "ratio", "running s",
-          "ratio", "instructions", "(hypervisor)", "(guest)", "worst us", "avg us"))
+          "ratio", "instructions", "(start-up)", "(guest)", "worst us", "avg us"))
     bare = [tinyos(args.build, args.ips, False) for _ in range(args.runs)]
     rows = [("bare", bare)]
     for name, cmd in (("hypervisor, x2APIC", ""), ("hypervisor, xAPIC", "x2apic=0")):
@@ -128,7 +134,8 @@ def main(argv=None):
     if args.nimbos:
         print("\n4. NimbOS under the hypervisor (x2APIC)")
         n = nimbos(args.build, args.ips, args.nimbos)
-        print("prompt after %.2f s wall, usertests passed after %.1f s wall" % (n["prompt"], n["total"]))
+        print("prompt after %.2f s wall; usertests and the hypervisor's report after %.1f s wall"
+              % (n["prompt"], n["total"]))
         if n["cyclic"]:
             c = n["cyclic"]
             print("cyclictest: %d loops of 1 ms, latency min %d us, avg %d us, max %d us" % c)
