@@ -49,7 +49,7 @@ def debug_hints(kernel, run, emu, vmx_chapter, source_root=SOURCE_ROOT, chapter_
     if k.startswith(".."):
         k = os.path.abspath(kernel)         # a build folder outside the source folder
     extra = ' --cmdline "%s"' % run.cmdline if run.cmdline else ""
-X
+    for entry in getattr(run, "modules", ()):   # the run's boot modules, as the tools take them
         source, _, name = entry.partition("=")
         if source.startswith("build:"):
             path = os.path.join(os.path.relpath(build_root(kernel), source_root), source[6:])
