@@ -102,6 +102,9 @@ def run_facts(run):
     """The facts of a run's CPU (tests/cpu-models.toml) with the run's own changes."""
     facts = checkpoints.load_cpu(run.cpu)
     facts.update(run.facts)
+    # Bochs with clock sync=none: the TSC (and every clock derived from it) ticks once per
+    # emulated instruction, so its rate is the run's instructions per second.
+    facts.setdefault("tsc_khz", (run.ips or runner.DEFAULT_IPS) // 1000)
     return facts
 
 
@@ -165,7 +168,7 @@ def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max
                             qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
                             modules=modules, timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
                             script=run.input, until=run.until or None, max_serial=max_serial,
-                            mem_mb=run.mem)
+                            mem_mb=run.mem, ips=run.ips or runner.DEFAULT_IPS)
     results = checkpoints.judge(chapter, run, facts, nonce, res,
                                 console=runner.symbolize(res.serial, kernel))
     return Execution(facts, nonce, emu, timeout, res, results)

@@ -46,6 +46,7 @@ class Run:
     input: list = field(default_factory=list)   # [(pattern, text)] typed into COM1 (a shell)
     until: str = ""              # a pattern that ends the run when the console shows it
     mem: int = 128               # RAM of the emulated machine, MiB
+    ips: int = 0                 # Bochs instructions per emulated second (0: the runner's default)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def load_chapter(directory):
     runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), _modules(path, r),
                 float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"),
                 r.get("boot", "rom"), dict(r.get("facts", {})), _input_steps(path, r),
-                _pattern(path, r, "until"), int(r.get("mem", 128)))
+                _pattern(path, r, "until"), int(r.get("mem", 128)), int(r.get("ips", 0)))
             for r in data.get("run", [])]
     cps = []
     for c in data.get("checkpoint", []):
