@@ -368,6 +368,15 @@ class Block:
         return [k for k in self.options.get("mask", "").split(",") if k]
 
     @property
+    def optional(self):
+        return [w for w in self.options.get("optional", "").split(",") if w]
+
+    def comparable(self, lines):
+        """LINES without the lines holding a word of optional= (lines that some runs print
+        and others do not, such as an exit reason the host's timer causes only sometimes)."""
+        return [line for line in lines if not any(w in line for w in self.optional)]
+
+    @property
     def name(self):
         return "%s-%s" % (self.chapter, self.run)
 
