@@ -25,7 +25,7 @@ SOURCE_EXTS = (".c", ".h", ".S", ".py")
 OUTSIDE_PAGES = ("grading/README.md",)
 # Names a page may quote that are not this repository's (Linux headers the style guide cites).
 # EXERCISES.md is written into the handout by grading/handout.py.
-EXTERNAL_NAMES = {"vmx.h", "msr-index.h", "EXERCISES.md"}
+EXTERNAL_NAMES = {"vmx.h", "msr-index.h", "EXERCISES.md", "rust-toolchain.toml"}  # rust-toolchain.toml: NimbOS's
 # Functions of other projects the pages name: Linux's (compared with ours), Meson's, libc's.
 EXTERNAL_FUNCTIONS = {"vmcs_check16", "subdir", "malloc"}
 
@@ -366,6 +366,15 @@ class Block:
     @property
     def masks(self):
         return [k for k in self.options.get("mask", "").split(",") if k]
+
+    @property
+    def optional(self):
+        return [w for w in self.options.get("optional", "").split(",") if w]
+
+    def comparable(self, lines):
+        """LINES without the lines holding a word of optional= (lines that some runs print
+        and others do not, such as an exit reason the host's timer causes only sometimes)."""
+        return [line for line in lines if not any(w in line for w in self.optional)]
 
     @property
     def name(self):

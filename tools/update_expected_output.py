@@ -24,8 +24,10 @@ trailing spaces removed, leading and trailing blank lines dropped, the run's non
 and the same value <key> wherever else it appears, for per-run values such as a result
 computed from the nonce. A value that changes from run to run but has no key (a count in
 a sentence) can be written as a placeholder such as <count> in the page: it stands for one
-word, and a refresh keeps the line while it still matches. Everything else must match
-exactly. --build (default
+word, and a refresh keeps the line while it still matches. optional=word1,word2 in the
+marker leaves the lines holding one of those words out of the comparison, in the page and in
+the run (a line only some runs print, e.g. an exit reason that depends on where the host's
+timer interrupts fall; no spaces in a word). Everything else must match exactly. --build (default
 build/) is the Meson build directory holding the kernels.
 """
 import argparse
@@ -91,15 +93,16 @@ def check(name, build, repo=REPO):
     print("# %s on %s: %s" % (name, blocks[0][1].run, res.describe()))
     failed = 0
     for page, block in blocks:
-        if block.masks != blocks[0][1].masks:
-            print("%s:%d: mask= differs from %s's" % (page, block.marker_line + 1, blocks[0][0]))
+        if block.masks != blocks[0][1].masks or block.optional != blocks[0][1].optional:
+            print("%s:%d: mask= or optional= differs from %s's" % (page, block.marker_line + 1, blocks[0][0]))
             failed = 1
-        expected = [line.rstrip() for line in block.lines]
-        if len(expected) != len(lines) or not all(map(docs_lib.line_matches, expected, lines)):
+        expected = block.comparable([line.rstrip() for line in block.lines])
+        actual = block.comparable(lines)
+        if len(expected) != len(actual) or not all(map(docs_lib.line_matches, expected, actual)):
             failed = 1
             print("%s:%d: the expected output differs from a real run (- page, + run):"
                   % (page, block.body_start + 1))
-            for d in list(difflib.unified_diff(expected, lines, "page", "run", lineterm="", n=1))[2:60]:
+            for d in list(difflib.unified_diff(expected, actual, "page", "run", lineterm="", n=1))[2:60]:
                 print("    " + d)
     if failed:
         print("If the new output is right, refresh both editions with:\n"

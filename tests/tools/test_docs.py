@@ -198,6 +198,14 @@ class TestExpectedOutput(Repo):
         self.assertEqual(docs_lib.merge_refresh(["a <n>", "b 1"], ["a 7", "b 2"]), ["a <n>", "b 2"])
         self.assertEqual(docs_lib.merge_refresh(["a <n>"], ["a 7", "c"]), ["a 7", "c"])
 
+    def test_optional_lines(self):
+        b = docs_lib.expected_blocks("<!-- expected-output chapter=01 run=x optional=preemption,HLT -->\n"
+                                     "```\na\n  VMX-preemption timer 1\nb\n```\n")[0]
+        self.assertEqual(b.optional, ["preemption", "HLT"])
+        self.assertEqual(b.comparable(b.lines), ["a", "b"])
+        self.assertEqual(b.comparable(["a", "HLT 2", "b"]), ["a", "b"])
+        self.assertEqual(docs_lib.expected_blocks(PAGE)[0].comparable(["x <y>"]), ["x <y>"])
+
     def test_blocks(self):
         blocks = docs_lib.expected_blocks(PAGE)
         self.assertEqual([b.name for b in blocks], ["01-haswell"])
