@@ -239,7 +239,7 @@ def chapter_checks(kernel, stub, args):
             fact_holds(x, k, v) for k, v in facts.items())]
         yield ("exit-" + reason.lower(), bool(found), "an exit %s with %s: %s" % (
             reason, facts, "#%s" % found[0]["number"] if found else "none; exits of that reason: %s"
-            % [(x["number"], x.get("qual"), x.get("gpa")) for x in exit_facts(text)
+            % [(x["number"], hex(x["qual"]), hex(x["gpa"]) if "gpa" in x else None) for x in exit_facts(text)
                if x["reason"] == reason][:6]), text)
 
     if args.counts:
