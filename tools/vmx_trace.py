@@ -15,7 +15,8 @@ instruction-trace tick and the kernel's RDTSC are the same counter):
   - the kernel's own "vmxtrace tsc=..." lines (common/vmxtrace.h; the tool passes
     vmxtrace=e9, which writes them to Bochs' port 0xE9, so they cost no serial time):
     VMXON, VMCLEAR, VMPTRLD, VMPTRST, VMWRITE, VMREAD, VMLAUNCH, VMRESUME, VMXOFF from
-    chapter 02's wrappers and chapter 04's run loop; "-- checkpoint ID" after the events
+    chapter 02's wrappers and the run loops of chapters 04 and 05 (chapters 06-07 use
+    chapter 05's), which after each exit also say "EXIT reason= qual= rip="; "-- checkpoint ID" after the events
     that led to a checkpoint; "== deliberately broken: ..." where a chapter breaks a VMCS
     on purpose (its failures are listed apart in the summary);
   - Bochs' log at "debug: cpu0=report": VMLAUNCH/VMRESUME, each VM entry and exit with
@@ -24,7 +25,7 @@ instruction-trace tick and the kernel's RDTSC are the same counter):
   - with --insns, Bochs' instruction trace between vmx_trace_insns(true) and (false),
     which chapter 04's run loop puts around every VM entry.
 Bochs does not log the guest RIP of an exit; the timeline takes it from the kernel's
-first VMREAD of GUEST_RIP after the exit. Lines start with "!!" where something failed.
+"EXIT ... rip=" line (not shown apart) or else its first VMREAD of GUEST_RIP after the exit. Lines start with "!!" where something failed.
 Six or more VMREADs in a row (a VMCS dump, the software checker) are one line unless
 --reads. Timestamps are left out (use --tsc), so two runs can be compared with diff.
 """
@@ -216,6 +217,7 @@ def _annotate(events):
                 last_exit.fields["rip"] = f.get("value")
             if f.get("insn") == "EXIT" and "rip" in f:
                 last_exit.fields["rip"] = f["rip"]
+                e.fields["merged"] = True      # said by the exit's line
         if e.kind == "expect":
             section = e
             e.fields["failures"] = []
@@ -276,7 +278,7 @@ def render(events, show_tsc=False, all_reads=False):
             text = "    %s %s" % ("guest" if e.fields.get("guest") else "host ", e.text)
         elif e.kind == "entry":
             text = "  " + e.text
-        elif e.kind == "expect-end":
+        elif e.kind == "expect-end" or e.fields.get("merged"):
             continue
         else:
             text = e.text

@@ -10,6 +10,7 @@
 #include "vmx_controls.h"
 #include "vmcs_fast.h"
 #include "vmx_exit.h"
+#include "vmxtrace.h"
 
 void vm_default_config(struct vcpu_config *c)
 {
@@ -211,7 +212,7 @@ static enum vcpu_action prepare_entry(struct vm *vm)
 }
 
 /* After every VM exit: count it, run its handler, prepare the next entry. */
-static enum vcpu_action vm_dispatch(struct vm *vm)
+static inline __attribute__((always_inline)) enum vcpu_action vm_dispatch(struct vm *vm)
 {
     uint32_t reason = vm->vcpu.exit.basic;
     vm->exits++;
@@ -245,7 +246,7 @@ static enum vm_stop_kind entry_failed(struct vm *vm, bool vmfail)
  * here the four fields every exit needs are read with one VMREAD each (vmcs_fast.h), which
  * is most of what makes an exit cheap (docs/05-exits.md has the figures).
  */
-enum vm_stop_kind vm_run(struct vm *vm)
+static inline __attribute__((always_inline)) enum vm_stop_kind run(struct vm *vm, const bool trace)
 {
     struct vcpu *v = &vm->vcpu;
     vm->stop = VM_RUNNING;
@@ -262,10 +263,15 @@ enum vm_stop_kind vm_run(struct vm *vm)
     if (prepare_entry(vm) == VCPU_STOP)
         return vm->stop;
     for (;;) {
+        if (trace)
+            vmx_trace("%s", v->launched ? "VMRESUME" : "VMLAUNCH");
         v->entry_status = vmx_vcpu_enter(v, v->launched);
         gdbstub_guest_exit();
         if (v->entry_status != VMX_SUCCEED) {
             v->entry_error = vmcs_instruction_error(v->entry_status);
+            if (trace)
+                vmx_trace("%s rc=%d error=%u", v->launched ? "VMRESUME" : "VMLAUNCH",
+                          v->entry_status, v->entry_error);
             return entry_failed(vm, true);
         }
         v->exit.reason = vmcs_fast_read32(VM_EXIT_REASON);
@@ -273,6 +279,9 @@ enum vm_stop_kind vm_run(struct vm *vm)
         v->exit.qualification = vmcs_fast_readl(EXIT_QUALIFICATION);
         v->exit.instruction_len = vmcs_fast_read32(VM_EXIT_INSTRUCTION_LEN);
         v->exit.guest_rip = vmcs_fast_readl(GUEST_RIP);
+        if (trace)
+            vmx_trace("EXIT reason=0x%x qual=0x%lx rip=0x%lx", v->exit.reason,
+                      v->exit.qualification, v->exit.guest_rip);
         if (v->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY)
             return entry_failed(vm, false);       /* the VMCS stays "clear" (26.7) */
         v->launched = true;
@@ -280,4 +289,11 @@ enum vm_stop_kind vm_run(struct vm *vm)
         if (vm_dispatch(vm) == VCPU_STOP)
             return vm->stop;
     }
+}
+
+/* With vmxtrace= the loop also prints the lines of tools/vmx_trace.py's timeline, as chapter
+ * 04's does (vmxtrace.h); the compiler makes two copies of it, so without, exits cost nothing more. */
+enum vm_stop_kind vm_run(struct vm *vm)
+{
+    return vmx_trace_enabled() ? run(vm, true) : run(vm, false);
 }

@@ -9,6 +9,7 @@
 #include "mm.h"
 #include "vmx_controls.h"
 #include "vmx_exit.h"
+#include "vmxtrace.h"
 
 extern char kernel_start[];
 
@@ -66,6 +67,8 @@ void eptest_before(struct eptest *t)
     t->canary_sum = checksum(t->canary, PAGE_SIZE);
     t->code_sum = checksum(kernel_start, 64 * 1024);
     t->lapic_lvt = host_lvt_timer();
+    if (t->mode == MODE_MISCONFIG)      /* for tools/vmx_trace.py: Bochs' complaint is on purpose */
+        vmx_trace("EXPECT failure an EPT entry with write but not read permission (exit 49)");
 }
 
 static const struct gmem_region *region(const struct eptest *t, uint64_t gpa)
@@ -206,7 +209,9 @@ static void report_invalidation(struct eptest *t)
     uint64_t eptp = ept_pointer(&t->mem.ept), la = vm_guest_rip_linear(&t->vm);
     int e1 = c->invept_single ? (int)invept(VMX_EPT_EXTENT_CONTEXT, eptp) : -1;
     int e2 = c->invept_all ? (int)invept(VMX_EPT_EXTENT_GLOBAL, 0) : -1;
+    vmx_trace("EXPECT failure INVEPT type 0, which no CPU supports");
     int e0 = (int)invept(0, eptp);
+    vmx_trace("EXPECT end");
     uint32_t e0_error = e0 == VMX_FAIL_VALID ? vmx_instruction_error() : 0;
     int v[4] = {-1, -1, -1, -1};
     bool ok[4] = {c->invvpid_address, c->invvpid_single, c->invvpid_all, c->invvpid_single_globals};

@@ -10,7 +10,7 @@
   step        stepi moves RIP; "next" moves to another source line
   bad-memory  reading an unmapped address is an error in gdb, and the kernel goes on
   interrupt   (HVT_INTERRUPT) Ctrl-C stops a kernel spinning with interrupts off, in VMX root
-  vmx-root    (HVT_VMX_BREAK) at that function: "monitor vmx" says VMX root operation,
+  vmx-root    (HVT_VMX_BREAK, "FUNC" or "FUNC if COND") at that function: "monitor vmx" says VMX root operation,
               CR4.VMXE is set
   expect      (HVT_EXPECT) gdb expressions, separated by ';', all true at HVT_VMX_BREAK;
               $nonce is the run's nonce, $vmread(ENC) a field of the current VMCS
@@ -165,8 +165,9 @@ def interrupt():
 
 
 @guarded("vmx-root")
-def vmx_root(func):
-    run("break %s" % func)
+def vmx_root(spec):
+    func = spec.partition(" if ")[0].strip()     # "FUNC if COND": gdb's conditional breakpoint
+    run("break %s" % spec)
     run("continue")
     out = run("monitor vmx")
     cr4 = value("$cr4")
@@ -262,7 +263,7 @@ def main():
         if exprs:
             expect(exprs)
         if env("HVT_VMX_STEP"):
-            vmx_step(env("HVT_VMX_BREAK"), exprs)
+            vmx_step(env("HVT_VMX_BREAK").partition(" if ")[0].strip(), exprs)
         if env("HVT_STEP_ENTRY"):
             step_entry(env("HVT_STEP_ENTRY"),
                        [e.strip() for e in env("HVT_AT_ENTRY", "").split(";") if e.strip()])

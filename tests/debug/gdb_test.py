@@ -8,12 +8,16 @@
         --vmx-break demo_enter --expect 'demo_exits == 0' --step-entry demo_enter:10
     tests/debug/gdb_test.py --kernel build/chapters/04-launch/ch04.elf --stub S \\
         --vmx-break handle_exit --expect 'v->regs.rax == 1' --vmx-step --step-entry vmx_vcpu_enter:18
+    tests/debug/gdb_test.py --kernel build/chapters/07-nimbos/ch07.elf --stub S \\
+        --module build/guests/tinyos/tinyos.bin=guest --module SCRIPT=input \\
+        --vmx-break 'platform_com1_access if a->port == 0x3fd' --console '^>> '
 
 What each check means: tests/debug/gdb_checks.py. A new chapter gets the test with one
 line in tests/meson.build (gdb_tests).
 """
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -94,6 +98,10 @@ def main(argv=None):
                     help="Ctrl-C a kernel that spins (vmxdemo's spin=1)")
     ap.add_argument("--status", type=int, default=0,
                     help="the kernel's expected exit status (3: skips, e.g. no VMX in QEMU)")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE=NAME",
+                    help="a boot module (chapter 07: its guest, NAME guest; its console script, input)")
+    ap.add_argument("--console", action="append", default=[], metavar="REGEX",
+                    help="the kernel's console must match this (after gdb let it run to the end)")
     ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -108,7 +116,9 @@ def main(argv=None):
     cmdline = args.cmdline + (" spin=1" if args.interrupt else "")
     session = debug.Session(args.kernel, args.stub, emu=args.emu, model=args.model,
                             qemu_cpu=args.qemu_cpu, cmdline=cmdline, qemu_gdbstub=args.qemu_gdbstub,
-                            timeout=timeout, keep_dir=run_dir, mem_mb=args.mem)
+                            timeout=timeout, keep_dir=run_dir, mem_mb=args.mem,
+                            modules=[(m.partition("=")[0], m.partition("=")[2] or os.path.basename(m))
+                                     for m in args.module])
     env = dict(os.environ, HVT_NONCE=session.nonce, HVT_MEM_MB=str(args.mem),
                HVT_VMX_BREAK=args.vmx_break or "", HVT_EXPECT=args.expect or "",
                HVT_VMX_STEP="1" if args.vmx_step else "", HVT_STEP_ENTRY=args.step_entry or "",
@@ -135,7 +145,7 @@ def main(argv=None):
             results.setdefault(check, (status == "ok", detail))
     names = expected_checks(args)
     print("TAP version 13")
-    print("1..%d" % (len(names) + 1))
+    print("1..%d" % (len(names) + 1 + len(args.console)))
     where = "Bochs (%s)" % args.model if args.emu == "bochs" else "QEMU (%s)" % args.qemu_cpu
     print("# gdb against %s in %s, %s: %.1f s wall" % (
         name, where, "QEMU's gdb stub" if args.qemu_gdbstub else "the kernel's stub", wall))
@@ -148,6 +158,11 @@ def main(argv=None):
     failed |= not emu_ok
     print("%s %d - emulator: %s" % ("ok" if emu_ok else "not ok", len(names) + 1,
                                     res.describe() if res else "no result"))
+    for n, regex in enumerate(args.console, len(names) + 2):
+        ok = res is not None and re.search(regex, res.serial, re.M) is not None
+        failed |= not ok
+        print("%s %d - console: %s %s" % ("ok" if ok else "not ok", n, "shows" if ok else "does NOT show",
+                                          regex))
     if failed:                          # on stderr, which meson shows (not TAP comments)
         sys.stdout.flush()
         err = sys.stderr

@@ -22,6 +22,12 @@ from facts known without the trace:
                 Bochs' trace shows the guest instruction at the exit's guest RIP
   --shows       texts the timeline must contain (';'-separated), e.g. the SDM's meaning of
                 the VM-instruction error a demonstration must cause
+  --exit        (repeatable) "REASON fact ...": some exit of that reason has all these
+                facts: qual=Q (its qualification), qual&M=V (masked), gpa=A and gla=L (the
+                guest-physical and linear address of Bochs' EPT line before that exit);
+                the values come from the chapter's checkpoints.toml facts
+  --counts      "CHECKPOINT:REASON=key,...,total=key": the timeline's exits of each reason
+                (and of all) are what that checkpoint's key=value pairs report
   --deliberate  N entries announced as deliberately broken (vmx_trace("EXPECT failure
                 ...")), each failed, and no other failure; --no-failure: none at all
 Without any of these options: at least one VM entry and exit, and no failure.
@@ -43,10 +49,12 @@ TOOL = os.path.join(HERE, "..", "..", "tools", "vmx_trace.py")
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
 import checkpoints  # noqa: E402
 
+MODULES = []                    # --module arguments for the trace tool (chapter 07's guest)
+
 
 def trace(kernel, stub, name, *extra):
     run_dir = os.path.join(os.path.dirname(os.path.abspath(kernel)), "runs", "trace-" + name)
-    p = subprocess.run([sys.executable, TOOL, kernel, "--stub", stub, "--keep", run_dir] + list(extra),
+    p = subprocess.run([sys.executable, TOOL, kernel, "--stub", stub, "--keep", run_dir] + MODULES + list(extra),
                        capture_output=True, text=True, timeout=120)
     return p.stdout + p.stderr
 
@@ -94,6 +102,51 @@ def sections(text):
         else:
             current.append(line)
     return out
+
+
+def _int(v):
+    try:
+        return int(v, 0)
+    except (TypeError, ValueError):
+        return None
+
+
+def exit_facts(text):
+    """Each exit of the timeline: number, reason, qual, rip, and the guest-physical and
+    linear address Bochs logged for it (EPT violations and misconfigurations)."""
+    out, addr = [], {}
+    for line in text.splitlines():
+        if re.match(r"^  VM entry", line):
+            addr = {}
+        m = re.search(r"Bochs: VMEXIT: EPT \w+ for guest paddr (0x[0-9a-f]+) laddr (0x[0-9a-f]+)", line)
+        if m:
+            addr = {"gpa": int(m.group(1), 16), "gla": int(m.group(2), 16)}
+        m = re.match(r"^(?:!! )?  VM exit #(\d+): EXIT_REASON_(\w+) \(\d+\), qualification (0x[0-9a-f]+)"
+                     r"(?:, guest RIP (0x[0-9a-f]+))?", line)
+        if m:
+            out.append(dict(addr, number=int(m.group(1)), reason=m.group(2), qual=int(m.group(3), 16),
+                            rip=_int(m.group(4))))
+            addr = {}
+    return out
+
+
+def fact_holds(x, key, want):
+    if "&" in key:
+        name, _, mask = key.partition("&")
+        return x.get(name) is not None and x[name] & _int(mask) == _int(want)
+    return x.get(key) is not None and x[key] == _int(want)
+
+
+def checkpoint_fields(kernel, cid):
+    """The key=value pairs of checkpoint CID in the trace run's console."""
+    run_dir = os.path.join(os.path.dirname(os.path.abspath(kernel)), "runs", "trace-chapter")
+    try:
+        with open(os.path.join(run_dir, "serial.log"), errors="replace") as f:
+            serial = f.read()
+    except OSError:
+        return {}
+    m = re.search(r"^@ckpt %s (.*)$" % re.escape(cid), serial, re.M)
+    return dict(re.findall(r"(\w+)=(\S+)", m.group(1))) if m else {}
 
 
 def emulator_log_strings(chapter_dir):
@@ -179,6 +232,31 @@ def chapter_checks(kernel, stub, args):
                "%s" % (len(at_exit), "" if len(seen) == len(at_exit) else ", missing at %s" % [
                    hex(r) for i, r in at_exit if r not in seen]), ins)
 
+    for spec in args.exit or []:
+        words = spec.split()
+        reason, facts = words[0], dict(w.split("=", 1) for w in words[1:])
+        found = [x for x in exit_facts(text) if x["reason"] == reason and all(
+            fact_holds(x, k, v) for k, v in facts.items())]
+        yield ("exit-" + reason.lower(), bool(found), "an exit %s with %s: %s" % (
+            reason, facts, "#%s" % found[0]["number"] if found else "none; exits of that reason: %s"
+            % [(x["number"], hex(x["qual"]), hex(x["gpa"]) if "gpa" in x else None) for x in exit_facts(text)
+               if x["reason"] == reason][:6]), text)
+
+    if args.counts:
+        cid, _, pairs = args.counts.partition(":")
+        reported = checkpoint_fields(kernel, cid)
+        by_reason = {}
+        for x in exit_facts(text):
+            by_reason[x["reason"]] = by_reason.get(x["reason"], 0) + 1
+        bad = []
+        for pair in pairs.split(","):
+            reason, _, key = pair.partition("=")
+            seen = sum(by_reason.values()) if reason == "total" else by_reason.get(reason, 0)
+            if _int(reported.get(key)) != seen:
+                bad.append("%s: %d in the timeline, %s=%s" % (reason, seen, key, reported.get(key)))
+        yield ("counts", bool(reported) and not bad, "exits per reason as checkpoint %s reports "
+               "(%s)%s" % (cid, pairs, ": " + "; ".join(bad) if bad else ""), text)
+
     if args.deliberate is not None:
         announced = re.findall(r"^== deliberately broken: (.*)$", text, re.M)
         did_not = re.findall(r"^!! (.*): did NOT fail$", text, re.M)
@@ -205,13 +283,21 @@ def main(argv=None):
     ap.add_argument("--shows", help="texts the timeline must contain, separated by ';'")
     ap.add_argument("--insns", action="store_true",
                     help="also with --insns: the instruction at each exit's guest RIP is traced")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE=NAME",
+                    help="a boot module for the kernel (chapter 07: its guest)")
+    ap.add_argument("--exit", action="append", metavar="'REASON fact ...'",
+                    help="some exit of that reason has these facts (qual=, qual&MASK=, gpa=, gla=)")
+    ap.add_argument("--counts", metavar="CHECKPOINT:REASON=key,...",
+                    help="exits per reason (total: all) as that checkpoint reports them")
     ap.add_argument("--deliberate", type=int,
                     help="this many deliberately broken entries, each failing, and no other failure")
     ap.add_argument("--no-failure", action="store_true", help="no failure at all")
     args = ap.parse_args(argv)
     # A chapter with no options: it enters a guest, the guest exits, nothing fails.
     args.legacy = not any([args.chapter, args.exits, args.exit_rip, args.shows, args.insns,
-                           args.no_failure, args.deliberate is not None])
+                           args.no_failure, args.deliberate is not None, args.exit, args.counts])
+    global MODULES
+    MODULES = [a for m in args.module for a in ("--module", m)]
     args.no_failure = args.no_failure or args.legacy
     checks = list(demo_checks(args.kernel, args.stub) if args.demo
                   else chapter_checks(args.kernel, args.stub, args))
