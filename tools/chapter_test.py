@@ -9,6 +9,12 @@
 Environment: HVT_TIMEOUT_MULTIPLIER scales every run's timeout (slow machines).
 The run's files (serial.log, emulator.log, bochsrc) stay in
 <kernel dir>/runs/<run>/ for reading after a failure.
+
+A run's boot modules (`modules = ["SOURCE=NAME", ...]` in checkpoints.toml) come
+from three kinds of SOURCE: a path relative to the chapter folder, `build:PATH`
+(a file of the build tree the kernel is in, e.g. build:guests/tinyos/tinyos.bin)
+and `env:VARIABLE` (a file the user supplies, e.g. env:HVT_NIMBOS_IMAGE). A run
+whose module is not there is skipped, with the reason, never failed.
 """
 import argparse
 import os
@@ -33,22 +39,16 @@ def tap_line(n, result, prefix):
     return text
 
 
-SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def debug_hints(kernel, run, emu, vmx_chapter, source_root=SOURCE_ROOT):
-    """The commands that show more about this very run (its CPU model and command line):
-    the VMX timeline (Bochs) and a gdb session, to type in the source folder."""
-    k = os.path.relpath(os.path.abspath(kernel), source_root)
-    if k.startswith(".."):
-        k = os.path.abspath(kernel)         # a build folder outside the source folder
+def debug_hints(kernel, run, emu, vmx_chapter):
+    """The commands that show more: the VMX timeline (Bochs) and a gdb session."""
+    k = os.path.relpath(kernel)
     extra = ' --cmdline "%s"' % run.cmdline if run.cmdline else ""
-    where = "--model %s" % run.cpu if emu == "bochs" else "--emu %s" % emu
-    out = ["more on this run, from the source folder %s (docs/debugging.md):" % source_root]
+    out = []
     if vmx_chapter and emu == "bochs":
-        out.append("  the VMX timeline (each VMX instruction, VM entry and exit, why an entry failed):")
-        out.append("    tools/vmx_trace.py %s%s %s" % (where, extra, k))
-    out.append("  gdb: tools/debug.py %s%s %s" % (where, extra, k))
+        out.append("VMX timeline (each VMX instruction, VM entry and exit, why an entry failed):")
+        out.append("  tools/vmx_trace.py --model %s%s %s" % (run.cpu, extra, k))
+    where = "--model %s" % run.cpu if emu == "bochs" else "--emu %s" % emu
+    out.append("debug it with gdb (docs/debugging.md): tools/debug.py %s%s %s" % (where, extra, k))
     return out
 
 
@@ -57,15 +57,9 @@ def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs")
     out = ["last %d lines on the serial console:" % CONTEXT_LINES]
     lines = runner.symbolize(run_result.serial, kernel).splitlines()
     out += ["  | " + line for line in lines[-CONTEXT_LINES:]] or ["  | (nothing)"]
-    # A VMCS dump probes fields this CPU may lack ("VMREAD: not supported field"): leave
-    # those out, or they push the line that names the failed VM-entry check off the list.
-    errors = (run_result.emulator_log or "").splitlines() or run_result.emulator_errors
-    probes = [line for line in errors if "not supported field" in line]
-    errors = [line for line in errors if "not supported field" not in line][-20:]
-    if errors or probes:
-        out.append("emulator error lines%s:" % (" (%d 'not supported field' lines of VMCS dumps left "
-                                                "out)" % len(probes) if probes else ""))
-        out += ["  ! " + line for line in errors]
+    if run_result.emulator_errors:
+        out.append("emulator error lines:")
+        out += ["  ! " + line for line in run_result.emulator_errors]
     out.append("full logs: %s/serial.log and %s/emulator.log" % (run_dir, run_dir))
     if run is not None:
         out += debug_hints(kernel, run, emu, vmx_chapter)
@@ -90,10 +84,55 @@ def run_facts(run):
     return facts
 
 
+class ModuleMissing(Exception):
+    """A run's module is not available (a file the user did not supply): skip the run."""
+
+
+def build_root(kernel):
+    """The build tree a chapter kernel is in: BUILD/chapters/NN-name/chNN.elf."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(kernel))))
+
+
+def resolve_modules(chapter, run, kernel, environ=None):
+    """[(path, name)] for the runner from the run's "SOURCE[=NAME]" entries."""
+    environ = os.environ if environ is None else environ
+    out = []
+    for entry in run.modules:
+        source, _, name = entry.partition("=")
+        if source.startswith("env:"):
+            var = source[4:]
+            path = environ.get(var, "")
+            if not path:
+                raise ModuleMissing("module %s: %s is not set (it names a file you supply; "
+                                    "see the chapter's document)" % (name or source, var))
+        elif source.startswith("build:"):
+            path = os.path.join(build_root(kernel), source[6:])
+        else:
+            path = os.path.join(chapter.directory, source)
+        if not os.path.isfile(path):
+            raise ModuleMissing("module %s: no file %s" % (name or source, path))
+        out.append((path, name or os.path.basename(path)))
+    return out
+
+
+def skipped(chapter, run, facts, nonce, reason):
+    """A run that cannot happen here: every verdict a skip saying why."""
+    res = runner.RunResult("skipped", "", message=reason)
+    results = [checkpoints.Result("boot", "skip", 0, reason)]
+    results += [checkpoints.Result(cp.id, "skip", cp.points, reason) for cp in chapter.checkpoints
+                if not cp.runs or run.name in cp.runs]
+    return Execution(facts, nonce, facts.get("emulator", "bochs"), 0.0, res, results)
+
+
 def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max_serial=0):
     """Boot kernel for one declared run with a fresh nonce and judge its checkpoints.
-    Raises checkpoints.DeclarationError (unknown CPU) and runner.EmulatorMissing."""
+    Raises checkpoints.DeclarationError (unknown CPU) and runner.EmulatorMissing; a run
+    whose module is missing comes back with every verdict "skip"."""
     facts = run_facts(run)
+    try:
+        modules = resolve_modules(chapter, run, kernel)
+    except ModuleMissing as e:
+        return skipped(chapter, run, facts, "", str(e))
     if multiplier is None:
         multiplier = float(os.environ.get("HVT_TIMEOUT_MULTIPLIER", "1"))
     timeout = (run.timeout or chapter.timeout) * multiplier
@@ -103,7 +142,7 @@ def execute(chapter, run, kernel, stub, run_dir, multiplier=None, stop=None, max
     emu = facts.get("emulator", "bochs")
     res = runner.run_kernel(kernel, stub, emu=emu, model=run.cpu,
                             qemu_cpu=facts.get("qemu_cpu", "qemu64"), cmdline=cmdline,
-                            timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
+                            modules=modules, timeout=timeout, keep_dir=run_dir, boot=run.boot, stop=stop,
                             script=run.input, until=run.until or None, max_serial=max_serial,
                             mem_mb=run.mem)
     results = checkpoints.judge(chapter, run, facts, nonce, res,
@@ -153,11 +192,8 @@ def main(argv=None):
     if failed:
         # Chapter 01 only reads MSRs; VMX instructions start in chapter 02.
         vmx_chapter = "vmx" in chapter.requires and chapter.id > "01"
-        # On stderr: meson shows a TAP test's stderr (with -v or --print-errorlogs) but not
-        # the comment lines of its TAP output.
-        sys.stdout.flush()
         for line in diagnostics(res, args.kernel, run_dir, vmx_chapter, run, emu):
-            print(line, file=sys.stderr)
+            print("# " + line)
     return 0
 
 

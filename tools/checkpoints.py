@@ -99,6 +99,14 @@ def _input_steps(path, run):
     return [tuple(s) for s in steps]
 
 
+def _modules(path, run):
+    """modules = ["SOURCE=NAME", ...] (tools/chapter_test.py resolves SOURCE)."""
+    mods = run.get("modules", [])
+    if not isinstance(mods, list) or not all(isinstance(m, str) and m.partition("=")[0] for m in mods):
+        raise DeclarationError('%s: run %s: modules must be ["SOURCE=NAME", ...]' % (path, run.get("name")))
+    return list(mods)
+
+
 def load_chapter(directory):
     """Read <directory>/checkpoints.toml."""
     path = os.path.join(directory, "checkpoints.toml")
@@ -107,7 +115,7 @@ def load_chapter(directory):
     for key in ("id", "title", "kernel"):
         if key not in ch:
             raise DeclarationError("%s: [chapter] needs '%s'" % (path, key))
-    runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), r.get("modules", []),
+    runs = [Run(r["name"], r["cpu"], r.get("cmdline", ""), _modules(path, r),
                 float(r.get("timeout", 0)), int(r.get("status", -1)), r.get("outcome", "finished"),
                 r.get("boot", "rom"), dict(r.get("facts", {})), _input_steps(path, r),
                 _pattern(path, r, "until"), int(r.get("mem", 128)))

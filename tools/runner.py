@@ -7,6 +7,7 @@
     tools/runner.py --emu qemu --cpu qemu64-intel KERNEL               # no VMX: QEMU software
     tools/runner.py --model corei5_lynnfield_750 --timeout 30 KERNEL
     tools/runner.py --input '>> ' 'usertests\r' --until 'usertests passed' GUEST   # type at a prompt
+    tools/runner.py --interactive KERNEL       # this terminal is the serial console (Ctrl-] ends)
 
 Each run gets its own temporary directory (ROM, bochsrc, logs), so runs can
 go in parallel. Bochs ignores SIGTERM: a run that times out gets SIGINT (Bochs
@@ -15,15 +16,19 @@ scripted input (tools/serial_script.py) COM1 becomes a TCP socket the runner
 types into; without it, COM1 goes straight to serial.log.
 """
 import argparse
+import contextlib
 import os
 import re
 import secrets
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import time
+import tty
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -68,6 +73,8 @@ class RunResult:
         if self.outcome == "matched":
             return "the console showed /%s/ after %.1f s; the run was stopped there" % (
                 self.until, self.wall_seconds)
+        if self.outcome == "stopped":
+            return "stopped from the keyboard (Ctrl-])"
         if self.outcome == "timeout":
             return "timeout: the kernel did not power off within %.0f s (hung?)" % self.wall_seconds
         if self.outcome == "crashed" and self.emulator_exit < 0:
@@ -159,8 +166,9 @@ def _read(path):
         return ""
 
 
-def _follow(path, offset, out):
-    """Print what was appended to path since offset; return the new offset."""
+def _follow(path, offset, out, crlf=False):
+    """Print what was appended to path since offset; return the new offset. crlf: the
+    terminal is in raw mode, where a line feed alone does not return the carriage."""
     try:
         with open(path, "rb") as f:
             f.seek(offset)
@@ -168,7 +176,8 @@ def _follow(path, offset, out):
     except OSError:
         return offset
     if data:
-        out.write(data.decode("utf-8", "replace").replace("\r", ""))
+        text = data.decode("utf-8", "replace").replace("\r", "")
+        out.write(text.replace("\n", "\r\n") if crlf else text)
         out.flush()
     return offset + len(data)
 
@@ -197,7 +206,7 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                cmdline="", modules=(), mem_mb=128, timeout=30.0, ips=DEFAULT_IPS,
                vmx_trace=False, show=None, keep_dir=None, com2=None, boot="rom", extra_args=(),
                stop=None, script=(), until=None, char_delay=serial_script.CHAR_DELAY,
-               max_serial=0):
+               max_serial=0, keyboard=None):
     """Boot kernel (ELF path) and return a RunResult. show: a stream to echo serial output to.
     boot: "rom" (our boot ROM, fast) or "grub" (BIOS + GRUB ISO, as on a PC).
     com2: Bochs (mode, dev) or a QEMU -serial value; extra_args: more emulator arguments
@@ -207,7 +216,8 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
     (tools/serial_script.py); until: a pattern that ends the run (outcome "matched")
     as soon as the console shows it, for guests that never power off by themselves.
     max_serial: stop a kernel that printed more than this many bytes (0: no limit), an
-    error outcome."""
+    error outcome. keyboard: a file (a terminal in raw mode) whose bytes are typed into
+    COM1 as they come; Ctrl-] ends the run (outcome "stopped")."""
     emu_bin = need("bochs", "bochs") if emu == "bochs" else need("qemu-system-x86_64", "qemu")
     workdir = keep_dir or tempfile.mkdtemp(prefix="hvt-run-")
     os.makedirs(workdir, exist_ok=True)
@@ -220,7 +230,7 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
         return RunResult("error", "", message="cannot build the boot image: %s" % e, workdir=workdir)
     open(serial, "wb").close()
     console, com1 = None, None
-    if script:
+    if script or keyboard is not None:
         port = serial_script.free_port()
         console = serial_script.ScriptedConsole(port, serial, script, char_delay)
         com1 = ("socket-server", "127.0.0.1:%d" % port)
@@ -269,7 +279,9 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                 except subprocess.TimeoutExpired:
                     pass
                 if show:
-                    offset = _follow(serial, offset, show)
+                    offset = _follow(serial, offset, show, crlf=keyboard is not None)
+                if keyboard is not None and outcome is None and _type_keys(keyboard, console):
+                    outcome = "stopped"
                 if until_re and outcome is None and os.path.getsize(serial) != watched:
                     watched = os.path.getsize(serial)
                     if until_re.search(_read(serial)):
@@ -285,8 +297,10 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
                 console.close()       # only now: Bochs dies of SIGPIPE if we leave earlier
     wall = time.monotonic() - start
     if show:
-        _follow(serial, offset, show)
+        _follow(serial, offset, show, crlf=keyboard is not None)
     res = _collect(serial, emulog, workdir, outcome, proc.returncode, wall)
+    if outcome == "stopped" and res.outcome != "finished":
+        res.outcome = "stopped"
     if outcome == "flood" and res.outcome != "finished":
         res.outcome = "error"
         res.message = "stopped: the kernel printed more than %d bytes" % max_serial
@@ -297,6 +311,33 @@ def run_kernel(kernel, stub, emu="bochs", model=DEFAULT_MODEL, qemu_cpu="qemu64"
         if console.error and res.outcome != "finished":
             res.message = console.error
     return res
+
+
+CTRL_RIGHT_BRACKET = b"\x1d"    # telnet's escape key: ends an interactive run
+
+
+def _type_keys(keyboard, console):
+    """Pass what was typed to COM1; True when the user pressed Ctrl-]."""
+    fd = keyboard.fileno()
+    while select.select([fd], [], [], 0)[0]:
+        data = os.read(fd, 256)
+        if not data or CTRL_RIGHT_BRACKET in data:
+            console.send(data.split(CTRL_RIGHT_BRACKET)[0])
+            return True
+        console.send(data)
+    return False
+
+
+@contextlib.contextmanager
+def raw_terminal(stream):
+    """Keys go to the guest one by one, unechoed (the guest echoes); restored afterwards."""
+    fd = stream.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        yield stream
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def _size(path):
@@ -311,7 +352,8 @@ def _collect(serial_path, emulog, workdir, outcome, exit_code, wall):
     log = _read(emulog) + _read(os.path.join(workdir, "emulator.out"))
     errors = [line.strip() for line in log.splitlines()
               if BOCHS_ERROR_RE.search(line) and "Shutdown port" not in line
-              and "waiting for connection" not in line]          # QEMU, scripted COM1
+              and "waiting for connection" not in line           # QEMU, scripted COM1
+              and "VMEXIT: EPT violation" not in line]           # Bochs: an ordinary exit (ch. 06)
     res = RunResult("timeout", serial, emulator_exit=exit_code or 0, emulator_errors=errors[-20:],
                     emulator_log="\n".join(errors), wall_seconds=wall, workdir=workdir)
     ends = END_RE.findall(serial)
@@ -365,7 +407,7 @@ def main(argv=None):
     ap.add_argument("--mem", type=int, default=128, help="RAM in MiB")
     ap.add_argument("--boot", choices=["rom", "grub"], default="rom",
                     help="rom: our boot ROM (fast); grub: BIOS + GRUB ISO, as on a PC")
-    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--timeout", type=float, default=None, help="seconds (default 60)")
     ap.add_argument("--ips", type=int, default=DEFAULT_IPS, help="Bochs instructions per second")
     ap.add_argument("--vmx-trace", action="store_true", help="Bochs: log VMX events (cpu0 debug)")
     ap.add_argument("--keep", metavar="DIR", help="keep ROM, config and logs in DIR")
@@ -375,7 +417,13 @@ def main(argv=None):
                          "\\r, \\n and \\t in TEXT are Enter, newline and tab")
     ap.add_argument("--until", metavar="PATTERN",
                     help="stop the run once the console shows PATTERN (a regular expression)")
+    ap.add_argument("--interactive", action="store_true",
+                    help="this terminal is COM1: what you type goes to the kernel (Ctrl-] ends "
+                         "the run; the timeout becomes 4 hours unless given)")
     args = ap.parse_args(argv)
+    if args.interactive and not sys.stdin.isatty():
+        ap.error("--interactive needs a terminal on standard input")
+    timeout = args.timeout if args.timeout is not None else 4 * 3600.0 if args.interactive else 60.0
     stub = args.stub or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(args.kernel)))), "common", "romstub.bin")
     emu = args.emu
@@ -383,11 +431,15 @@ def main(argv=None):
         emu = "kvm" if kvm_nested_available() else "bochs"
     cmdline = ("nonce=%s %s" % (new_nonce(), args.cmdline)).strip()
     modules = [(p.partition("=")[0], p.partition("=")[2] or os.path.basename(p)) for p in args.module]
+    if args.interactive:
+        print("runner: COM1 is this terminal; Ctrl-] ends the run", file=sys.stderr)
     try:
-        res = run_kernel(args.kernel, stub, emu, args.model, args.cpu, cmdline, modules, args.mem,
-                         args.timeout, args.ips, args.vmx_trace,
-                         show=None if args.quiet else sys.stdout, keep_dir=args.keep, boot=args.boot,
-                         script=[(p, unescape(t)) for p, t in args.input], until=args.until)
+        with raw_terminal(sys.stdin) if args.interactive else contextlib.nullcontext():
+            res = run_kernel(args.kernel, stub, emu, args.model, args.cpu, cmdline, modules,
+                             args.mem, timeout, args.ips, args.vmx_trace,
+                             show=None if args.quiet else sys.stdout, keep_dir=args.keep,
+                             boot=args.boot, script=[(p, unescape(t)) for p, t in args.input],
+                             until=args.until, keyboard=sys.stdin if args.interactive else None)
     except EmulatorMissing as e:
         print("runner: %s" % e, file=sys.stderr)
         return 127
@@ -402,7 +454,7 @@ def main(argv=None):
         print("   emulator: %s" % line, file=sys.stderr)
     if not args.keep:
         shutil.rmtree(res.workdir, ignore_errors=True)
-    return 0 if (res.outcome == "finished" and res.status == 0) or res.outcome == "matched" else 1
+    return 0 if (res.outcome == "finished" and res.status == 0) or res.outcome in ("matched", "stopped") else 1
 
 
 if __name__ == "__main__":

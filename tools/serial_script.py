@@ -51,6 +51,8 @@ class ScriptedConsole:
         self.connected_at = None
         self.error = ""
         self._pos = 0              # where the next step's pattern is searched from
+        self._typed = b""          # bytes from send() not yet written to the socket
+        self._lock = threading.Lock()
         self._sock = None
         self._stop = threading.Event()
         self._thread = None
@@ -81,6 +83,7 @@ class ScriptedConsole:
         with open(self.log_path, "ab") as log:
             while not self._stop.is_set():
                 ready, _, _ = select.select([sock], [], [], 0.05)
+                self._flush_typed(sock)
                 if not ready:
                     continue
                 try:
@@ -113,6 +116,20 @@ class ScriptedConsole:
                 except OSError:
                     return
                 time.sleep(self.char_delay)
+
+    def send(self, data):
+        """Type bytes now (a person at the keyboard): written as soon as connected."""
+        with self._lock:
+            self._typed += data
+
+    def _flush_typed(self, sock):
+        with self._lock:
+            data, self._typed = self._typed, b""
+        if data:
+            try:
+                sock.sendall(data)
+            except OSError:
+                pass
 
     def done(self):
         """True when every step has been typed."""

@@ -87,6 +87,30 @@ class ScriptedConsoleTest(unittest.TestCase):
         self.assertFalse(console.done())
         self.assertEqual(guest.received, b"")
 
+    def test_keys_sent_before_and_after_connecting(self):
+        guest = FakeGuest(self.port, listen_after=0.3)
+        guest.start()
+        console = serial_script.ScriptedConsole(self.port, self.log)
+        console.send(b"he")                  # before the emulator listens: kept until connected
+        console.start()
+        self.wait_for(console, ">> ")
+        console.send(b"llo\r")
+        self.wait_for(console, "ran hello")
+        console.close()
+        self.assertEqual(guest.received, b"hello\r")
+
+    def test_keyboard_relay_and_ctrl_bracket(self):
+        sent = []
+        fake = type("C", (), {"send": lambda self, d: sent.append(d)})()
+        r, w = os.pipe()
+        with os.fdopen(r, "rb", buffering=0) as keyboard:
+            os.write(w, b"ls\r")
+            self.assertFalse(runner._type_keys(keyboard, fake))
+            os.write(w, b"x\x1dy")
+            self.assertTrue(runner._type_keys(keyboard, fake))
+        os.close(w)
+        self.assertEqual(b"".join(sent), b"ls\rx")
+
     def test_nobody_listening_is_reported(self):
         console = serial_script.ScriptedConsole(self.port, self.log, [(">> ", "x")])
         console.start(alive=lambda: False)
