@@ -39,16 +39,22 @@ def tap_line(n, result, prefix):
     return text
 
 
-def debug_hints(kernel, run, emu, vmx_chapter):
-    """The commands that show more: the VMX timeline (Bochs) and a gdb session."""
-    k = os.path.relpath(kernel)
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def debug_hints(kernel, run, emu, vmx_chapter, source_root=SOURCE_ROOT):
+    """The commands that show more about this very run (its CPU model and command line):
+    the VMX timeline (Bochs) and a gdb session, to type in the source folder."""
+    k = os.path.relpath(os.path.abspath(kernel), source_root)
+    if k.startswith(".."):
+        k = os.path.abspath(kernel)         # a build folder outside the source folder
     extra = ' --cmdline "%s"' % run.cmdline if run.cmdline else ""
-    out = []
-    if vmx_chapter and emu == "bochs":
-        out.append("VMX timeline (each VMX instruction, VM entry and exit, why an entry failed):")
-        out.append("  tools/vmx_trace.py --model %s%s %s" % (run.cpu, extra, k))
     where = "--model %s" % run.cpu if emu == "bochs" else "--emu %s" % emu
-    out.append("debug it with gdb (docs/debugging.md): tools/debug.py %s%s %s" % (where, extra, k))
+    out = ["more on this run, from the source folder %s (docs/debugging.md):" % source_root]
+    if vmx_chapter and emu == "bochs":
+        out.append("  the VMX timeline (each VMX instruction, VM entry and exit, why an entry failed):")
+        out.append("    tools/vmx_trace.py %s%s %s" % (where, extra, k))
+    out.append("  gdb: tools/debug.py %s%s %s" % (where, extra, k))
     return out
 
 
@@ -57,9 +63,15 @@ def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs")
     out = ["last %d lines on the serial console:" % CONTEXT_LINES]
     lines = runner.symbolize(run_result.serial, kernel).splitlines()
     out += ["  | " + line for line in lines[-CONTEXT_LINES:]] or ["  | (nothing)"]
-    if run_result.emulator_errors:
-        out.append("emulator error lines:")
-        out += ["  ! " + line for line in run_result.emulator_errors]
+    # A VMCS dump probes fields this CPU may lack ("VMREAD: not supported field"): leave
+    # those out, or they push the line that names the failed VM-entry check off the list.
+    errors = (run_result.emulator_log or "").splitlines() or run_result.emulator_errors
+    probes = [line for line in errors if "not supported field" in line]
+    errors = [line for line in errors if "not supported field" not in line][-20:]
+    if errors or probes:
+        out.append("emulator error lines%s:" % (" (%d 'not supported field' lines of VMCS dumps left "
+                                                "out)" % len(probes) if probes else ""))
+        out += ["  ! " + line for line in errors]
     out.append("full logs: %s/serial.log and %s/emulator.log" % (run_dir, run_dir))
     if run is not None:
         out += debug_hints(kernel, run, emu, vmx_chapter)
@@ -192,8 +204,11 @@ def main(argv=None):
     if failed:
         # Chapter 01 only reads MSRs; VMX instructions start in chapter 02.
         vmx_chapter = "vmx" in chapter.requires and chapter.id > "01"
+        # On stderr: meson shows a TAP test's stderr (with -v or --print-errorlogs) but not
+        # the comment lines of its TAP output.
+        sys.stdout.flush()
         for line in diagnostics(res, args.kernel, run_dir, vmx_chapter, run, emu):
-            print("# " + line)
+            print(line, file=sys.stderr)
     return 0
 
 
