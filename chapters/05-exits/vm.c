@@ -22,6 +22,9 @@ void vm_default_config(struct vcpu_config *c)
     c->controls.pin.optional |= PIN_BASED_VMX_PREEMPTION_TIMER;
     /* Every port and MSR exits unless its bit is cleared (24.6.4, 24.6.9). */
     c->controls.proc.required |= CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS;
+    /* MOV to and from CR8 exit: without these (and without a TPR shadow) they reach the
+     * CPU's own local APIC, whose task priority then stays the guest's (25.3, 24.6.2). */
+    c->controls.proc.required |= CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING;
 }
 
 static enum vcpu_action exit_triple_fault(struct vm *vm)

@@ -43,10 +43,16 @@ void vm_timer_cancel(struct vm *vm)
     vm->timer.deadline = 0;
 }
 
+/*
+ * At most one deadline per call: the callback may arm the next one already in the past (a
+ * guest's periodic timer faster than this code runs), and a loop here would then never end.
+ * A deadline still due makes the next entry exit at once (preemption timer 0), so every
+ * expiry still fires, one per exit, and the host gets its exit handlers in between.
+ */
 void vm_timer_poll(struct vm *vm)
 {
     uint64_t now;
-    while (vm->timer.deadline && (now = rdtsc()) >= vm->timer.deadline) {
+    if (vm->timer.deadline && (now = rdtsc()) >= vm->timer.deadline) {
         vm->timer.last_late = now - vm->timer.deadline;
         if (vm->timer.last_late > vm->timer.max_late)
             vm->timer.max_late = vm->timer.last_late;

@@ -145,7 +145,7 @@ static enum vcpu_action pm_cr_access(struct vm *vm)
         shadow.cr3 = vm_gpr_read(vm, q.gpr) & 0xffffffffu;
     } else if (q.type == CR_ACCESS_MOV_TO_CR && q.cr == 4) {
         uint64_t v = vm_gpr_read(vm, q.gpr);
-        if ((v & ~vm->vcpu.caps->cr4_fixed1) || v >> 32 || (v & (CR4_VMXE | CR4_SMXE)))
+        if ((v & ~vm->vcpu.caps->cr4_fixed1) || v >> 32 || (v & (CR4_VMXE | CR4_SMXE | vm->cr.cr4_hidden)))
             return gp(vm);
         shadow.cr4 = v;
         vmcs_writel(CR4_READ_SHADOW, v);
