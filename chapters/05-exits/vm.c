@@ -195,7 +195,7 @@ void vm_set_proc_control(struct vm *vm, uint32_t bit, bool on)
 /* Before every VM entry: deadlines, a halted vCPU's sleep, the event to inject. */
 static enum vcpu_action prepare_entry(struct vm *vm)
 {
-    if (vm_events_idle(&vm->ev) && !vm->timer.deadline && !vm->timer.pin_on) {
+    if (vm_events_idle(&vm->ev) && !vm->timer.deadline && !vm->timer.pin_on && !vm->timer.slice) {
         gdbstub_guest_enter();           /* the common case, kept short */
         return VCPU_RESUME;
     }

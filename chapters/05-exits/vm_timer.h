@@ -23,6 +23,10 @@ struct vm_timer {
     enum vm_timer_backend backend;
     unsigned rate;               /* preemption timer: one tick per 2^rate TSC ticks */
     bool pin_on;                 /* "activate VMX-preemption timer" is set now */
+    uint64_t slice;              /* TSC ticks the guest may run without an exit (preemption
+                                    timer only; 0: no limit). The host's own interrupts
+                                    should bring it back anyway; this does even when they
+                                    do not (Bochs ignores them while the guest has IF = 0) */
     uint64_t fired, preemption_exits, host_exits;
     uint64_t last_late, max_late;          /* TSC ticks between deadline and callback */
 };

@@ -120,16 +120,16 @@ int case_msr(void)
     report("apic_base", v & ~0x400ull);
     report("apic_base_bit9", (uint64_t)grt_wrmsr(0x1b, v | (1u << 9)));
     report("apic_base_extd_no_en", (uint64_t)grt_wrmsr(0x1b, (v & ~0x800ull) | 0x400));
-    /* x2APIC registers that are read-only, write-only or absent. */
-    if (apic_x2()) {
-        vec = grt_wrmsr(0x803, 1) == 13;                       /* version: read-only */
-        vec += grt_rdmsr(0x80b, &v) == 13;                     /* EOI: write-only */
-        vec += grt_wrmsr(0x80b, 1) == 13;                      /* EOI: only 0 */
-        vec += grt_wrmsr(0x83f, 0x100) == 13;                  /* SELF IPI: a vector */
-        vec += grt_rdmsr(0x831, &v) == 13;                     /* no ICR2 in x2APIC mode */
-        vec += grt_wrmsr(0x838, 1ull << 32) == 13;             /* 32-bit registers */
-        report("x2apic_gp", (uint64_t)vec);
-    }
+    /* x2APIC registers that are read-only, write-only or absent: #GP in x2APIC mode; in
+     * xAPIC mode (no x2APIC offered) every x2APIC MSR is #GP (SDM Vol. 3A, 10.12.1.2). */
+    report("x2apic_mode", apic_x2());
+    vec = grt_wrmsr(0x803, 1) == 13;                           /* version: read-only */
+    vec += grt_rdmsr(0x80b, &v) == 13;                         /* EOI: write-only */
+    vec += grt_wrmsr(0x80b, 1) == 13;                          /* EOI: only 0 */
+    vec += grt_wrmsr(0x83f, 0x100) == 13;                      /* SELF IPI: a vector */
+    vec += grt_rdmsr(0x831, &v) == 13;                         /* no ICR2 in x2APIC mode */
+    vec += grt_wrmsr(0x838, 1ull << 32) == 13;                 /* 32-bit registers */
+    report("x2apic_gp", (uint64_t)vec);
     return 0;
 }
 

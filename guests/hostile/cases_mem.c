@@ -29,7 +29,7 @@ void random_mem_op(uint64_t r)
 {
     static const uint64_t bases[] = {RAM_END, 0xfec00000, 0xfed01000, 0xfee01000, 0xfffff000,
                                      0x100000000ull, 0x2000000000ull};
-    uint64_t gpa = bases[r % 7] + (((r >> 8) & 0xff) << 12);
+    uint64_t gpa = bases[r % 7] + (((r >> 8) & 0x3f) << 12);      /* 256 KiB: no device there */
     volatile uint8_t *p = window_map(10, gpa, PTE_P | PTE_W);
     uint64_t v;
     unsigned size = 1u << ((r >> 16) & 3), off = (unsigned)(r >> 20) & 0xff8;

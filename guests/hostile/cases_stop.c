@@ -48,8 +48,8 @@ int case_stops(int which)
         asm volatile("sti; hlt; cli" ::: "memory");
         break;
     case CASE_SPIN:                      /* no exit ever: only the host's watchdog ends it */
-        for (;;)
-            asm volatile("" ::: "memory");
+        for (volatile uint64_t n = 0;; n++)
+            ;
     }
     report("after", 1);
     return 0;
@@ -115,7 +115,6 @@ int case_random(uint64_t seed, uint64_t steps)
     apic_enable();
     for (int v = 32; v < 256; v++)
         irq_counting(v, true);
-    report("seed", seed);
     for (; done < steps; done++) {
         uint64_t r = rng_next();
         switch ((r >> 56) % 9) {
@@ -132,6 +131,7 @@ int case_random(uint64_t seed, uint64_t steps)
             if ((seed & 1) && rng_below(48) == 0) {
                 int stop = (int)(CASE_TRIPLE + rng_below(CASE_HLT_FAR - CASE_TRIPLE));
                 report("steps", done);
+                report("mismatches", mismatches);
                 report("stopping", (uint64_t)stop);
                 return case_stops(stop);
             }
