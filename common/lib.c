@@ -1,5 +1,5 @@
 /* lib.c: memset, memcpy and the string functions for the freestanding kernel.
- * memset and memcpy are one REP STOSB / MOVSB each (chapter 07 zeroes megabytes of guest RAM). */
+ * memset and memcpy are REP STOS / MOVS: page_alloc() zeroes guest RAM by the megabyte. */
 #include "lib.h"
 
 /*

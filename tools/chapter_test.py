@@ -42,13 +42,22 @@ def tap_line(n, result, prefix):
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def debug_hints(kernel, run, emu, vmx_chapter, source_root=SOURCE_ROOT):
+def debug_hints(kernel, run, emu, vmx_chapter, source_root=SOURCE_ROOT, chapter_dir=""):
     """The commands that show more about this very run (its CPU model and command line):
     the VMX timeline (Bochs) and a gdb session, to type in the source folder."""
     k = os.path.relpath(os.path.abspath(kernel), source_root)
     if k.startswith(".."):
         k = os.path.abspath(kernel)         # a build folder outside the source folder
     extra = ' --cmdline "%s"' % run.cmdline if run.cmdline else ""
+    for entry in getattr(run, "modules", ()):   # the run's boot modules, as the tools take them
+        source, _, name = entry.partition("=")
+        if source.startswith("build:"):
+            path = os.path.join(os.path.relpath(build_root(kernel), source_root), source[6:])
+        elif source.startswith("env:"):
+            path = "$" + source[4:]
+        else:
+            path = os.path.relpath(os.path.join(chapter_dir or source_root, source), source_root)
+        extra += " --module %s=%s" % (path, name or os.path.basename(path))
     where = "--model %s" % run.cpu if emu == "bochs" else "--emu %s" % emu
     out = ["more on this run, from the source folder %s (docs/debugging.md):" % source_root]
     if vmx_chapter and emu == "bochs":
@@ -58,7 +67,7 @@ def debug_hints(kernel, run, emu, vmx_chapter, source_root=SOURCE_ROOT):
     return out
 
 
-def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs"):
+def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs", chapter_dir=""):
     """What a learner needs after a failure: the last lines printed and the emulator's errors."""
     out = ["last %d lines on the serial console:" % CONTEXT_LINES]
     lines = runner.symbolize(run_result.serial, kernel).splitlines()
@@ -74,7 +83,7 @@ def diagnostics(run_result, kernel, run_dir, vmx_chapter, run=None, emu="bochs")
         out += ["  ! " + line for line in errors]
     out.append("full logs: %s/serial.log and %s/emulator.log" % (run_dir, run_dir))
     if run is not None:
-        out += debug_hints(kernel, run, emu, vmx_chapter)
+        out += debug_hints(kernel, run, emu, vmx_chapter, chapter_dir=chapter_dir)
     return out
 
 
@@ -207,7 +216,8 @@ def main(argv=None):
         # On stderr: meson shows a TAP test's stderr (with -v or --print-errorlogs) but not
         # the comment lines of its TAP output.
         sys.stdout.flush()
-        for line in diagnostics(res, args.kernel, run_dir, vmx_chapter, run, emu):
+        for line in diagnostics(res, args.kernel, run_dir, vmx_chapter, run, emu,
+                                chapter_dir=chapter.directory):
             print(line, file=sys.stderr)
     return 0
 

@@ -157,7 +157,7 @@ class Session:
 
     def __init__(self, kernel, stub, emu="bochs", model=runner.DEFAULT_MODEL, qemu_cpu="qemu64",
                  cmdline="", qemu_gdbstub=False, gdb_port=0, timeout=SESSION_TIMEOUT,
-                 keep_dir=None, show=None, mem_mb=128):
+                 keep_dir=None, show=None, mem_mb=128, modules=()):
         self.kernel, self.stub, self.emu = kernel, stub, emu
         self.qemu_gdbstub = qemu_gdbstub and emu != "bochs"
         self.nonce = runner.new_nonce()
@@ -179,7 +179,7 @@ class Session:
         self.stop_event = threading.Event()
         self._args = dict(emu=emu, model=model, qemu_cpu=qemu_cpu, cmdline=self.cmdline,
                           timeout=timeout, keep_dir=keep_dir, com2=com2, extra_args=extra,
-                          show=show, mem_mb=mem_mb, stop=self.stop_event)
+                          show=show, mem_mb=mem_mb, stop=self.stop_event, modules=modules)
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -237,6 +237,8 @@ def main(argv=None):
     ap.add_argument("--model", default=runner.DEFAULT_MODEL, help="Bochs CPU model")
     ap.add_argument("--cpu", default="qemu64", help="QEMU -cpu value")
     ap.add_argument("--cmdline", default="", help="extra kernel command line")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE[=NAME]",
+                    help="a boot module (chapter 07: the guest image, NAME guest)")
     ap.add_argument("--port", type=int, default=0, help="TCP port for gdb (default: a free one)")
     ap.add_argument("--gdbinit", help="the chapter's gdb init file (default: KERNEL minus .elf "
                     "plus .gdbinit, written if missing)")
@@ -260,7 +262,8 @@ def main(argv=None):
                               args.cmdline, run_dir, args.rc)
     session = Session(args.kernel, args.stub or default_stub(args.kernel), args.emu, args.model,
                       args.cpu, args.cmdline, args.qemu_gdbstub, args.port, keep_dir=run_dir,
-                      show=sys.stdout)
+                      show=sys.stdout, modules=[(m.partition("=")[0], m.partition("=")[2] or
+                                                 os.path.basename(m)) for m in args.module])
     script = os.path.join(run_dir, "session.gdb")
     session_script(script, gdbinit, session.gdb_port, session.qemu_gdbstub)
     where = "Bochs (%s)" % args.model if args.emu == "bochs" else "QEMU (%s)" % (

@@ -400,6 +400,8 @@ def main(argv=None):
     ap.add_argument("--stub", help="romstub.bin (default: the build's common/romstub.bin)")
     ap.add_argument("--model", default=runner.DEFAULT_MODEL, help="Bochs CPU model")
     ap.add_argument("--cmdline", default="", help="extra kernel command line")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE[=NAME]",
+                    help="a boot module (chapter 07: the guest image, NAME guest)")
     ap.add_argument("--insns", action="store_true",
                     help="also Bochs' instruction trace where the kernel switches it on")
     ap.add_argument("--timeout", type=float, default=60.0)
@@ -421,7 +423,9 @@ def main(argv=None):
                                               args.cmdline)
         try:
             res = runner.run_kernel(args.kernel, stub, model=args.model, cmdline=cmdline.strip(),
-                                    timeout=args.timeout, vmx_trace=True, keep_dir=run_dir)
+                                    timeout=args.timeout, vmx_trace=True, keep_dir=run_dir,
+                                    modules=[(m.partition("=")[0], m.partition("=")[2] or
+                                              os.path.basename(m)) for m in args.module])
         except runner.EmulatorMissing as e:
             print("vmx_trace: %s" % e, file=sys.stderr)
             return 127

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 
+#include "exercise.h"
 #include "lib.h"
 #include "printf.h"
 
@@ -89,6 +90,13 @@ static int parse_multiboot(const uint8_t *d, size_t size, long off, struct image
     if (!(h.flags & MB1_FLAG_AOUT_KLUDGE))
         return refuse(why, n, "multiboot header without load addresses (flags 0x%lx, bit 16 "
                       "clear): give the flat binary (objcopy -O binary) instead", (uint64_t)h.flags);
+    // BEGIN EXERCISE 07-5: where the a.out kludge puts the file
+    // Instruction: The header lies at file offset off and loads at header_addr, so the file
+    //   offset of load_addr is off - (header_addr - load_addr): refuse (refuse()) when that
+    //   is before the file's start. Fill i->file_offset, i->load_addr and i->load_end
+    //   (load_end_addr 0: to the end of the file; otherwise it must be above load_addr).
+    //   Refuse a file shorter than file_offset + (load_end - load_addr): it is truncated.
+    // Hint: Multiboot Specification 0.6.96, 3.1.3; do the sums in 64 bits (no wrap).
     if (h.header_addr < h.load_addr || h.header_addr - h.load_addr > (uint64_t)off)
         return refuse(why, n, "header_addr 0x%x and load_addr 0x%x put the load address "
                       "before the start of the file", h.header_addr, h.load_addr);
@@ -105,6 +113,7 @@ static int parse_multiboot(const uint8_t *d, size_t size, long off, struct image
         return refuse(why, n, "the file is truncated: the header loads up to 0x%lx, the file "
                       "holds only 0x%lx bytes from the load offset", i->load_end,
                       size - i->file_offset);
+    // END EXERCISE 07-5
     i->bss_end = h.bss_end_addr ? h.bss_end_addr : i->load_end;
     if (i->bss_end < i->load_end)
         return refuse(why, n, "bss_end_addr 0x%lx is below load_end_addr 0x%lx", i->bss_end,

@@ -1,5 +1,6 @@
 /* guest_start.c: the vCPU's first state: real mode at the start stub (unrestricted guest), or 32-bit
  * protected mode whose "paging off" is an identity map the guest cannot see, until it pages. */
+#include "exercise.h"
 #include "exit_qual.h"
 #include "guest_boot.h"
 #include "guest_state.h"
@@ -97,15 +98,23 @@ static enum vcpu_action enable_paging(struct platform *p, uint64_t cr0)
         vmcs_write64(GUEST_PDPTR3, pdpte[3]);
     }
     shadow.active = false;
+    // BEGIN EXERCISE 07-6: the guest turns paging on
+    // Instruction: Make the guest's values real: GUEST_CR3 = shadow.cr3, GUEST_CR4 =
+    //   shadow.cr4 with IA32_VMX_CR4_FIXED0/1 applied, and CR4_GUEST_HOST_MASK back to chapter
+    //   05's vm->cr.cr4_mask. GUEST_IA32_EFER = shadow.efer, with LMA if long_mode, and then
+    //   also the "IA-32e mode guest" entry control (vm->vcpu.controls.entry and the VMCS).
+    // Hint: SDM Vol. 3A, 9.8.5 (long mode: LME, then PG sets LMA); Vol. 3C, 26.3.1.1 (LMA
+    //   must equal "IA-32e mode guest", and LME when PG is 1).
     vmcs_writel(GUEST_CR3, shadow.cr3);
     vmcs_writel(GUEST_CR4, (shadow.cr4 | c->cr4_fixed0) & c->cr4_fixed1);
     vmcs_writel(CR4_GUEST_HOST_MASK, vm->cr.cr4_mask);
-    uint64_t efer = shadow.efer | (long_mode ? EFER_LMA : 0);
-    vmcs_write64(GUEST_IA32_EFER, efer);
+    vmcs_write64(GUEST_IA32_EFER, shadow.efer | (long_mode ? EFER_LMA : 0));
     if (long_mode) {
         vm->vcpu.controls.entry |= VM_ENTRY_IA32E_MODE;
         vmcs_write32(VM_ENTRY_CONTROLS, vm->vcpu.controls.entry);
     }
+    // END EXERCISE 07-6
+    /* CR0 last: the real one with PG, the guest's view, chapter 05's mask. */
     vmcs_writel(GUEST_CR0, (cr0 | c->cr0_fixed0) & c->cr0_fixed1);
     vmcs_writel(CR0_READ_SHADOW, cr0);
     vmcs_writel(CR0_GUEST_HOST_MASK, vm->cr.cr0_mask);

@@ -1,5 +1,6 @@
 /* lapic_timer.c: the local APIC timer (SDM Vol. 3A, 10.5.4): initial count, current count, divide
  * configuration, one-shot and periodic modes, kept as "count0 at TSC start" on the shared clock. */
+#include "exercise.h"
 #include "lapic.h"
 
 #define LVT_TIMER 0              /* lvt[] index of APIC_LVTT */
@@ -54,6 +55,13 @@ void lapic_timer_advance(struct lapic *a, uint64_t now)
 {
     if (!a->deadline || now < a->deadline)
         return;
+    // BEGIN EXERCISE 07-3: the LAPIC timer reaches 0
+    // Instruction: Raise the vector of the LVT timer entry (lapic_raise()) unless it is
+    //   masked, and count the expiry in a->timer_irqs. Periodic (APIC_LVT_TIMER_PERIODIC, with
+    //   a non-zero initial count): count0 = tmict again, start = the latest period boundary at
+    //   or before now (deadline + whole periods missed), deadline one period after start.
+    //   One-shot: count0 = 0, start = now, deadline = 0 (stopped).
+    // Hint: SDM Vol. 3A, 10.5.4; a->period_tsc is one period in TSC ticks.
     uint32_t lvt = a->lvt[LVT_TIMER];
     if (!(lvt & APIC_LVT_MASKED))
         lapic_raise(a, (uint8_t)lvt);
@@ -68,6 +76,7 @@ void lapic_timer_advance(struct lapic *a, uint64_t now)
         a->start = now;
         a->deadline = 0;
     }
+    // END EXERCISE 07-3
 }
 
 uint32_t lapic_timer_current(struct lapic *a, uint64_t now)

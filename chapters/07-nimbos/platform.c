@@ -30,18 +30,20 @@
 static void cpuid_filter(struct vm *vm, void *ctx, uint32_t leaf, uint32_t subleaf,
                          struct cpuid_regs *r)
 {
-    struct platform *p = ctx;
     uint32_t host_max = cpuid(0, 0).eax;
-    (void)vm, (void)subleaf;
+    (void)vm, (void)ctx;
     if (leaf > host_max && leaf < 0x40000000u)
         *r = (struct cpuid_regs){0};     /* leaves only this platform has: 0x16 below */
+    if (leaf == 7 && subleaf != 0)
+        return;                          /* only subleaf 0 of leaf 7 changes */
     // BEGIN EXERCISE 07-2: CPUID as this platform really is
     // Instruction: Leaf 0: raise EAX to 0x16 when p->opt.tsc_stated. Leaf 1: clear ECX bits
     //   MONITOR, TSC_DEADLINE, XSAVE, OSXSAVE, AVX and x2APIC, then set x2APIC if p->opt.x2apic;
     //   EBX[31:24] (APIC ID) = 0 and EBX[23:16] = 1; clear EDX.HTT. Leaf 7 (subleaf 0): clear
     //   INVPCID in EBX. Leaves 0xa and 0xd: all zero. Leaf 0x16 with p->opt.tsc_stated: EAX =
     //   EBX = the rate in MHz, ECX = 0. Leaf 0x80000001: clear RDTSCP in EDX.
-    // Hint: SDM Vol. 2A, CPUID; the CPUID_* constants above; p->opt.tsc_khz.
+    // Hint: SDM Vol. 2A, CPUID; the CPUID_* constants above; p->opt.tsc_khz; p is ctx.
+    const struct platform *p = ctx;
     switch (leaf) {
     case 0:
         if (p->opt.tsc_stated && r->eax < 0x16)
@@ -56,8 +58,7 @@ static void cpuid_filter(struct vm *vm, void *ctx, uint32_t leaf, uint32_t suble
         r->edx &= ~CPUID_1_EDX_HTT;
         break;
     case 7:
-        if (subleaf == 0)
-            r->ebx &= ~CPUID_7_EBX_INVPCID;
+        r->ebx &= ~CPUID_7_EBX_INVPCID;
         break;
     case 0xa:
     case 0xd:
@@ -86,20 +87,25 @@ static int tsc_read(struct vm *vm, void *ctx, uint32_t msr, uint64_t *value)
 
 /*
  * MSRs the guest owns outright. FS/GS base, SYSENTER_*, EFER and PAT are in the guest-state
- * area, switched by every entry and exit (chapter 05 passes them through). STAR, LSTAR, CSTAR, SFMASK and KERNEL_GS_BASE are not:
- * they only matter to SYSCALL and SWAPGS, which this host never executes, so the guest's
- * values may stay in the CPU (Linux's KVM also switches them lazily, only when returning
- * to its own user space). Everything else not emulated is #GP (chapter 05).
+ * area, switched by every entry and exit (chapter 05 passes them through). STAR, LSTAR,
+ * CSTAR, SFMASK and KERNEL_GS_BASE are not (chapter 05 warns about exactly this), but they
+ * matter only to SYSCALL, SYSRET and SWAPGS, which this host never executes: so the
+ * guest's values stay in the CPU while it runs, and platform_run() gives the host its own
+ * back when the VM stops. A host that uses SYSCALL must switch them around its own user
+ * space (Linux's KVM does it lazily, on the way back to user space) or load them with the
+ * VM-entry and VM-exit MSR-load areas (SDM Vol. 3C, 24.7.2, 24.8.2). Everything else not
+ * emulated is #GP (chapter 05).
  */
+static const uint32_t guest_owned_msrs[] = {MSR_STAR, MSR_LSTAR, 0xc0000083 /* CSTAR */,
+                                            MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE};
+
 static int setup_msrs(struct platform *p)
 {
     struct vm *vm = &p->vm;
-    static const uint32_t owned[] = {MSR_STAR, MSR_LSTAR, 0xc0000083 /* CSTAR */,
-                                     MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE};
     int rc = 0;
     vm_msr_passthrough_guest_state(vm);
-    for (unsigned i = 0; i < ARRAY_SIZE(owned); i++)
-        rc |= vm_msr_passthrough(vm, owned[i], true, true);
+    for (unsigned i = 0; i < ARRAY_SIZE(guest_owned_msrs); i++)
+        rc |= vm_msr_passthrough(vm, guest_owned_msrs[i], true, true);
     rc |= vm_msr_register(vm, MSR_IA32_TSC, 1, tsc_read, NULL, p, "IA32_TSC");
     return rc;
 }
@@ -156,7 +162,12 @@ int platform_set_script(struct platform *p, const char *text, size_t len, char *
 
 enum vm_stop_kind platform_run(struct platform *p)
 {
+    uint64_t host[ARRAY_SIZE(guest_owned_msrs)];
+    for (unsigned i = 0; i < ARRAY_SIZE(guest_owned_msrs); i++)
+        host[i] = rdmsr(guest_owned_msrs[i]);
     enum vm_stop_kind stop = vm_run(&p->vm);
+    for (unsigned i = 0; i < ARRAY_SIZE(guest_owned_msrs); i++)
+        wrmsr(guest_owned_msrs[i], host[i]);
     if (!p->at_line_start)
         kprintf("\n");                   /* the guest's last line may lack its newline */
     return stop;

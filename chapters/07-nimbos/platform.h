@@ -90,8 +90,12 @@ enum vm_stop_kind platform_run(struct platform *p);
 void platform_report(struct platform *p);
 void platform_destroy(struct platform *p);
 
-/* platform_dev.c: the devices on their exits. */
+/* platform_dev.c: the devices on their exits; the I/O handlers of COM1 (context: the
+ * platform), a PIC (context: its struct pic8259) and the power-off ports (the platform). */
 void platform_devices_init(struct platform *p);
+int platform_com1_access(struct vm *vm, void *ctx, struct io_access *a);
+int platform_pic_access(struct vm *vm, void *ctx, struct io_access *a);
+int platform_power_access(struct vm *vm, void *ctx, struct io_access *a);
 int platform_devices_attach(struct platform *p);
 void platform_lapic_rearm(struct platform *p);
 /* guest_start.c: real mode through the stub, or 32-bit protected mode without it. */

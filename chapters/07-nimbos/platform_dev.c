@@ -36,10 +36,18 @@ static void uart_to_host(void *ctx, uint8_t byte)
  */
 static void feed_input(struct platform *p)
 {
+    if (!uart_rx_space(&p->uart))
+        return;                          /* the FIFO is full: the guest reads first */
+    // BEGIN EXERCISE 07-7: bytes for the guest's console
+    // Instruction: While the receive FIFO has room (uart_rx_space()), give it the console
+    //   script's next bytes (script_next_byte(), if p->have_script). Then, at most once per
+    //   p->clock.tsc_hz / INPUT_POLLS_PER_S TSC ticks (p->next_input_poll), move bytes waiting
+    //   on the host's COM1 into the FIFO while it has room, counting p->host_input_bytes.
+    // Hint: uart_receive(); serial_can_read() and serial_getc() for the host's COM1_PORT.
     int b;
+    uint64_t now = rdtsc();
     while (uart_rx_space(&p->uart) && p->have_script && (b = script_next_byte(&p->script)) >= 0)
         uart_receive(&p->uart, (uint8_t)b);
-    uint64_t now = rdtsc();
     if (now < p->next_input_poll)
         return;
     p->next_input_poll = now + p->clock.tsc_hz / INPUT_POLLS_PER_S;
@@ -47,10 +55,11 @@ static void feed_input(struct platform *p)
         uart_receive(&p->uart, (uint8_t)serial_getc(COM1_PORT));
         p->host_input_bytes++;
     }
+    // END EXERCISE 07-7
 }
 
 /* Ports 0x3f8-0x3ff. A wider access is the same as bytes to consecutive ports. */
-static int com1_access(struct vm *vm, void *ctx, struct io_access *a)
+int platform_com1_access(struct vm *vm, void *ctx, struct io_access *a)
 {
     struct platform *p = ctx;
     (void)vm;
@@ -70,7 +79,7 @@ static int com1_access(struct vm *vm, void *ctx, struct io_access *a)
 
 /* ---- the 8259 PICs: 0x20-0x21 and 0xa0-0xa1 ---- */
 
-static int pic_access(struct vm *vm, void *ctx, struct io_access *a)
+int platform_pic_access(struct vm *vm, void *ctx, struct io_access *a)
 {
     struct pic8259 *pic = ctx;
     ((struct platform *)vm->user)->pic_io++;
@@ -85,7 +94,7 @@ static int pic_access(struct vm *vm, void *ctx, struct io_access *a)
 
 /* ---- the ports that end the VM ---- */
 
-static int power_access(struct vm *vm, void *ctx, struct io_access *a)
+int platform_power_access(struct vm *vm, void *ctx, struct io_access *a)
 {
     struct platform *p = ctx;
     static const char shutdown[] = "Shutdown";
@@ -227,25 +236,27 @@ void platform_devices_init(struct platform *p)
 /* Every device on its ports and MSRs (the MMIO pages: platform_mem.c). */
 int platform_devices_attach(struct platform *p)
 {
-    struct vm *vm = &p->vm;
     int rc = 0;
-    // BEGIN EXERCISE 07-1: put the devices on their I/O ports and MSRs
-    // Instruction: Register COM1 (8 ports at 0x3f8, com1_access), the master PIC (0x20, 2 ports,
-    //   context &p->pic[0]) and the slave (0xa0, &p->pic[1]) with pic_access, and the three
-    //   power-off ports (PORT_ACPI_PM1A_CNT 2 ports, PORT_DEBUG_EXIT 1, PORT_BOCHS_SHUTDOWN 1)
-    //   with power_access. Emulate IA32_APIC_BASE (apic_base_read/write) and the x2APIC MSRs
-    //   0x800-0x8ff (x2apic_read/write). OR every return value into rc.
-    // Hint: vm_io_register() and vm_msr_register() (chapter 05); SDM Vol. 3A, 10.12.1.2.
-    rc |= vm_io_register(vm, COM1_BASE, 8, com1_access, p, "COM1 16550");
-    rc |= vm_io_register(vm, 0x20, 2, pic_access, &p->pic[0], "8259 master");
-    rc |= vm_io_register(vm, 0xa0, 2, pic_access, &p->pic[1], "8259 slave");
-    rc |= vm_io_register(vm, PORT_ACPI_PM1A_CNT, 2, power_access, p, "ACPI PM1a control");
-    rc |= vm_io_register(vm, PORT_DEBUG_EXIT, 1, power_access, p, "debug exit");
-    rc |= vm_io_register(vm, PORT_BOCHS_SHUTDOWN, 1, power_access, p, "Bochs shutdown");
-    rc |= vm_msr_register(vm, MSR_IA32_APICBASE, 1, apic_base_read, apic_base_write, p,
-                          "IA32_APIC_BASE");
-    rc |= vm_msr_register(vm, APIC_X2APIC_MSR_FIRST, APIC_X2APIC_MSR_LAST - APIC_X2APIC_MSR_FIRST + 1,
-                          x2apic_read, x2apic_write, p, "x2APIC");
+    // BEGIN EXERCISE 07-1: put the devices on their I/O ports
+    // Instruction: Register COM1 (8 ports at 0x3f8, platform_com1_access, context p), the
+    //   master PIC (0x20, 2 ports, context &p->pic[0]) and the slave (0xa0, &p->pic[1]) with
+    //   platform_pic_access, and the three power-off ports (PORT_ACPI_PM1A_CNT 2 ports,
+    //   PORT_DEBUG_EXIT 1, PORT_BOCHS_SHUTDOWN 1) with platform_power_access. OR every return
+    //   value into rc.
+    // Hint: vm_io_register() (chapter 05); the MSRs below are registered the same way.
+    struct vm *vm = &p->vm;
+    rc |= vm_io_register(vm, COM1_BASE, 8, platform_com1_access, p, "COM1 16550");
+    rc |= vm_io_register(vm, 0x20, 2, platform_pic_access, &p->pic[0], "8259 master");
+    rc |= vm_io_register(vm, 0xa0, 2, platform_pic_access, &p->pic[1], "8259 slave");
+    rc |= vm_io_register(vm, PORT_ACPI_PM1A_CNT, 2, platform_power_access, p, "ACPI PM1a control");
+    rc |= vm_io_register(vm, PORT_DEBUG_EXIT, 1, platform_power_access, p, "debug exit");
+    rc |= vm_io_register(vm, PORT_BOCHS_SHUTDOWN, 1, platform_power_access, p, "Bochs shutdown");
     // END EXERCISE 07-1
+    /* IA32_APIC_BASE and the x2APIC MSRs 0x800-0x8ff (SDM Vol. 3A, 10.12.1.2). */
+    rc |= vm_msr_register(&p->vm, MSR_IA32_APICBASE, 1, apic_base_read, apic_base_write, p,
+                          "IA32_APIC_BASE");
+    rc |= vm_msr_register(&p->vm, APIC_X2APIC_MSR_FIRST,
+                          APIC_X2APIC_MSR_LAST - APIC_X2APIC_MSR_FIRST + 1, x2apic_read,
+                          x2apic_write, p, "x2APIC");
     return rc ? -1 : 0;
 }

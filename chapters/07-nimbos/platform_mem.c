@@ -6,6 +6,7 @@
 #include "mm.h"
 #include "mov_decode.h"
 #include "platform.h"
+#include "vmcs_fast.h"
 #include "vmx_exit.h"
 
 /* ---- the two device pages, as chapter 06's MMIO handlers ---- */
@@ -83,7 +84,7 @@ static int emulate_alu(struct vm *vm, struct gmem_region *r, uint64_t gpa, const
         return -1;
     if (d->op != ALU_TEST && !d->to_mem)
         reg_result(vm, d, v);
-    vmcs_writel(GUEST_RFLAGS, alu_flags(vmcs_readl(GUEST_RFLAGS), v, d->size));
+    vmcs_fast_writel(GUEST_RFLAGS, alu_flags(vmcs_fast_readl(GUEST_RFLAGS), v, d->size));
     vm->vcpu.exit.instruction_len = d->len;   /* not given for EPT violations: decoded */
     vm_skip_instruction(vm);
     return 0;
@@ -116,7 +117,7 @@ static enum vcpu_action ept_violation(struct vm *vm)
 {
     struct platform *p = vm->user;
     struct guest_memory *m = &p->mem;
-    uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
+    uint64_t gpa = __vmcs_fast_read(GUEST_PHYSICAL_ADDRESS);    /* 64 bits: one VMREAD */
     struct ept_violation_qual q = ept_violation_qual_decode(vm->vcpu.exit.qualification);
     struct gmem_region *r = (struct gmem_region *)gmem_region_of(m, gpa);
     uint8_t code[15];
@@ -125,7 +126,7 @@ static enum vcpu_action ept_violation(struct vm *vm)
     struct alu_insn alu;
     const char *why;
     uint64_t la = vm_guest_rip_linear(vm);
-    bool long_mode = vmcs_read32(GUEST_CS_AR_BYTES) & (1u << 13);
+    bool long_mode = vmcs_fast_read32(GUEST_CS_AR_BYTES) & (1u << 13);
     unsigned n = 4096 - (la & 4095) < 15 ? 4096 - (la & 4095) : 15;
     if (!r || r->kind != GMEM_MMIO || !r->fn || q.fetch || !q.gla_valid || !q.gla_translation ||
         (vm->ev.last_vectoring & INTR_INFO_VALID_MASK) || vm_access_guest(vm, la, code, n, PFERR_FETCH, &w))

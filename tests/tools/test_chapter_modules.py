@@ -81,6 +81,15 @@ class ModulesTest(unittest.TestCase):
         self.assertIn("HVT_TEST_IMAGE is not set", ex.results[0].message)
         self.assertEqual(chapter_test.tap_line(1, ex.results[0], "")[:21], "ok 1 - boot # SKIP mo")
 
+    def test_debugging_hints_carry_the_modules(self):
+        hints = "\n".join(chapter_test.debug_hints(self.kernel, self.ch.runs[0], "bochs", True,
+                                                   source_root=os.path.join(self.root, "src"),
+                                                   chapter_dir=self.chdir))
+        self.assertIn("--module ../build/guests/g.bin=guest --module chapters/98-mod/scripts/in.txt=input",
+                      hints)
+        hints = "\n".join(chapter_test.debug_hints(self.kernel, self.ch.runs[1], "bochs", True))
+        self.assertIn("--module $HVT_TEST_IMAGE=guest", hints)
+
     def test_declaration_checked(self):
         with open(os.path.join(self.chdir, "checkpoints.toml"), "w") as f:
             f.write(CHAPTER.replace('modules = ["env:HVT_TEST_IMAGE=guest"]', "modules = 3"))

@@ -9,6 +9,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A handout (exercise 07-5 removed) stops here instead of in the kernel's exercise_todo(). */
+__attribute__((weak)) _Noreturn void exercise_todo(const char *id, const char *func)
+{
+    (void)id, (void)func;
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t *ram;
