@@ -431,7 +431,7 @@ def normalise_console(serial, nonce="", masks=()):
         values = set(re.findall(r"\b%s=(\S+)" % re.escape(key), text))
         text = re.sub(r"\b%s=\S+" % re.escape(key), "%s=<%s>" % (key, key), text)
         for value in sorted((v for v in values if "<" not in v), key=len, reverse=True):
-            if len(value) >= 4:
+            if len(value) >= 8:      # short values (0x41) also occur by chance elsewhere
                 text = re.sub(r"(?<![\w])%s(?![\w])" % re.escape(value), "<%s>" % key, text)
             digits = value[2:].lstrip("0") if value.startswith("0x") else ""
             if len(digits) >= 6:            # the same number without 0x, or zero-padded
