@@ -204,7 +204,10 @@ static enum vcpu_action prepare_entry(struct vm *vm)
     vm_events_before_entry(vm);
     while (vm->ev.halted) {
         if (!vm_timer_wait(vm))
-            return vm_stop(vm, VM_STOP_REFUSED, "the guest halted with interrupts enabled, "
+            return vm_stop(vm, VM_STOP_REFUSED, vm->timer.deadline ?
+                           "the guest stayed halted past the host's wait limit (its timer "
+                           "fires, but no interrupt wakes it)" :
+                           "the guest halted with interrupts enabled, "
                            "but nothing will ever raise one (no timer armed)");
         vm_events_before_entry(vm);
     }

@@ -111,6 +111,8 @@ bool vm_timer_wait(struct vm *vm)
         uint64_t now = rdtsc();
         if (!vm->timer.deadline)
             return false;
+        if (vm->timer.wait_limit && now >= vm->timer.wait_limit)
+            return false;                /* a deadline is armed, but the host stops waiting */
         if (now >= vm->timer.deadline)
             vm_timer_poll(vm);
         else if (host_timer()->running && vm->timer.deadline - now > host_timer()->period_tsc)

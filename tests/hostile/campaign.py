@@ -59,6 +59,8 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=40)
     ap.add_argument("--model", default="corei7_haswell_4770")
     args = ap.parse_args(argv)
+    for name in ("kernel", "stub", "guest"):   # ninja passes paths relative to the build tree
+        setattr(args, name, os.path.abspath(getattr(args, name)))
     first, _, last = args.seeds.partition("-")
     first, last = int(first), int(last or first)
     chapter = checkpoints.load_chapter(HERE)

@@ -265,7 +265,10 @@ static void run_one(const struct vmx_caps *caps, const struct platform_options *
     vm->timer.slice = WATCHDOG_TICK_TSC;
     uint64_t t0 = rdtsc();
     run.deadline = t0 + budget;
+    vm->timer.wait_limit = run.deadline; /* halted with a timer that never wakes it */
     platform_run(p);
+    if (vm->stop == VM_STOP_REFUSED && vm->ev.halted && vm->timer.deadline)
+        run.watchdog = true;             /* the wait limit above stopped it */
     uint64_t ran = rdtsc() - t0;
     kprintf("hostile: %s: %s: %s\n", case_names[which], vm_stop_kind_name(vm->stop), vm->stop_why);
     static char reports[REPORTS_MAX * 48];
