@@ -98,6 +98,7 @@ static enum vcpu_action enable_paging(struct platform *p, uint64_t cr0)
         vmcs_write64(GUEST_PDPTR3, pdpte[3]);
     }
     shadow.active = false;
+    platform_mem_unmap_page(p, shadow.identity_gpa);     /* the identity map is done with */
     // BEGIN EXERCISE 07-6: the guest turns paging on
     // Instruction: Make the guest's values real: GUEST_CR3 = shadow.cr3, GUEST_CR4 =
     //   shadow.cr4 with IA32_VMX_CR4_FIXED0/1 applied, and CR4_GUEST_HOST_MASK back to chapter

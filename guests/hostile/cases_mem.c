@@ -43,7 +43,7 @@ void random_mem_op(uint64_t r)
 int case_phys(void)
 {
     const unsigned phy = maxphyaddr();
-    const uint64_t addrs[] = {RAM_END + 0x1000, RAM_END + 0x200000, 0x80000000ull, 0xfebff000ull,
+    const uint64_t addrs[] = {RAM_END, RAM_END + 0x200000, 0x80000000ull, 0xfebff000ull,
                               0xfec00000ull, 0xfed01000ull, 0xfedff000ull, 0xfee01000ull,
                               0xfffff000ull, 0x100000000ull, 0x1000000000ull,
                               (1ull << phy) - 0x1000};
