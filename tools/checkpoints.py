@@ -11,7 +11,7 @@ from types import SimpleNamespace
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CPU_MODELS = os.path.join(REPO, "tests", "cpu-models.toml")
 LINE_RE = re.compile(r"^@(ckpt|skip|end)\s+(.*)$")
-FIELD_RE = re.compile(r"(\w[\w.-]*)=(\S*)")
+FIELD_RE = re.compile(r"(?<!\S)(\w[\w.-]*)=(\S*)")    # whole words only: "x(status=0" is no field
 STATUS_NAMES = {0: "ok", 1: "failure reported by the kernel", 2: "panic", 3: "skip"}
 
 
@@ -167,8 +167,10 @@ def parse_log(serial):
         ident = None
         if kind == "ckpt":
             ident, _, rest = rest.partition(" ")
-        fields = {k: parse_value(v) for k, v in FIELD_RE.findall(rest)}
-        nonce = str(fields.pop("nonce", ""))
+        pairs = FIELD_RE.findall(rest)
+        fields = {k: parse_value(v) for k, v in pairs}
+        fields.pop("nonce", None)
+        nonce = dict(pairs).get("nonce", "")     # as printed: "0000000000000000" is not 0
         if kind == "skip":
             fields["reason"] = re.sub(r"^nonce=\S+\s*", "", rest)
         events.append((kind, nonce, ident, fields, raw.strip()))

@@ -23,6 +23,9 @@ void vm_default_config(struct vcpu_config *c)
     c->controls.pin.optional |= PIN_BASED_VMX_PREEMPTION_TIMER;
     /* Every port and MSR exits unless its bit is cleared (24.6.4, 24.6.9). */
     c->controls.proc.required |= CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS;
+    /* MOV to and from CR8 exit: without these (and without a TPR shadow) they reach the
+     * CPU's own local APIC, whose task priority then stays the guest's (25.3, 24.6.2). */
+    c->controls.proc.required |= CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING;
 }
 
 static enum vcpu_action exit_triple_fault(struct vm *vm)
@@ -193,7 +196,7 @@ void vm_set_proc_control(struct vm *vm, uint32_t bit, bool on)
 /* Before every VM entry: deadlines, a halted vCPU's sleep, the event to inject. */
 static enum vcpu_action prepare_entry(struct vm *vm)
 {
-    if (vm_events_idle(&vm->ev) && !vm->timer.deadline && !vm->timer.pin_on) {
+    if (vm_events_idle(&vm->ev) && !vm->timer.deadline && !vm->timer.pin_on && !vm->timer.slice) {
         gdbstub_guest_enter();           /* the common case, kept short */
         return VCPU_RESUME;
     }
@@ -202,7 +205,10 @@ static enum vcpu_action prepare_entry(struct vm *vm)
     vm_events_before_entry(vm);
     while (vm->ev.halted) {
         if (!vm_timer_wait(vm))
-            return vm_stop(vm, VM_STOP_REFUSED, "the guest halted with interrupts enabled, "
+            return vm_stop(vm, VM_STOP_REFUSED, vm->timer.deadline ?
+                           "the guest stayed halted past the host's wait limit (its timer "
+                           "fires, but no interrupt wakes it)" :
+                           "the guest halted with interrupts enabled, "
                            "but nothing will ever raise one (no timer armed)");
         vm_events_before_entry(vm);
     }

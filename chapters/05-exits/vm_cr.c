@@ -16,7 +16,7 @@
  * The host owns what VMX operation fixes (IA32_VMX_CR0/4_FIXED0 = 1 must be 1, FIXED1
  * = 0 must be 0, 23.8): the guest may believe it cleared CR0.NE or never set CR4.VMXE,
  * while the CPU keeps them as VMX requires. It also owns CR4.VMXE and CR4.SMXE outright,
- * because this guest is told it has neither (CPUID).
+ * because this guest is told it has neither (CPUID), and the bits of vm->cr.cr4_hidden.
  */
 static uint64_t owned_cr0(const struct vm *vm)
 {
@@ -30,7 +30,7 @@ static uint64_t owned_cr0(const struct vm *vm)
 static uint64_t owned_cr4(const struct vm *vm)
 {
     const struct vmx_caps *c = vm->vcpu.caps;
-    return (c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_VMXE | CR4_SMXE) & 0xffffffffull;
+    return (c->cr4_fixed0 | ~c->cr4_fixed1 | CR4_VMXE | CR4_SMXE | vm->cr.cr4_hidden) & 0xffffffffull;
 }
 
 void vm_cr_init(struct vm *vm)
@@ -107,6 +107,10 @@ static enum vcpu_action emulate_cr0(struct vm *vm, uint64_t value)
 /* MOV to CR4: bits the CPU lacks, VMXE and SMXE (hidden from this guest) fault. */
 static enum vcpu_action emulate_cr4(struct vm *vm, uint64_t value)
 {
+    /* A CPU without the feature has the bit reserved: CR4.OSXSAVE without XSAVE is #GP
+     * (SDM Vol. 3A, 2.5); otherwise XSETBV, which always exits, would reach the host. */
+    if (value & vm->cr.cr4_hidden)
+        return refuse_gp(vm, "MOV to CR4 with a bit of a feature CPUID hides", value);
     // BEGIN EXERCISE 05-3: emulate MOV to CR4
     // Instruction: Refuse (refuse_gp()) a value with bits the CPU does not support (set in
     //   ~IA32_VMX_CR4_FIXED1, or above bit 31), with VMXE or SMXE (this guest has neither),
@@ -127,6 +131,23 @@ static enum vcpu_action emulate_cr4(struct vm *vm, uint64_t value)
     return VCPU_RESUME;
 }
 
+/* MOV to CR8 (64-bit mode only): bits 63:4 are reserved (SDM Vol. 2B, MOV to CR). */
+static enum vcpu_action emulate_cr8(struct vm *vm, uint64_t value)
+{
+    if (value >> 4)
+        return refuse_gp(vm, "MOV to CR8", value);
+    if (vm->cr.cr8_write)
+        vm->cr.cr8_write(vm, vm->cr.cr8_ctx, value);
+    else
+        vm->cr.cr8 = value;
+    return VCPU_RESUME;
+}
+
+static uint64_t guest_cr8(struct vm *vm)
+{
+    return vm->cr.cr8_read ? vm->cr.cr8_read(vm, vm->cr.cr8_ctx) : vm->cr.cr8;
+}
+
 static enum vcpu_action mov_to_cr(struct vm *vm, const struct cr_qual *q)
 {
     uint64_t value = vm_gpr_read(vm, q->gpr);
@@ -138,6 +159,8 @@ static enum vcpu_action mov_to_cr(struct vm *vm, const struct cr_qual *q)
         return VCPU_RESUME;
     case 4:
         return emulate_cr4(vm, value);
+    case 8:
+        return emulate_cr8(vm, value);
     default:
         return vm_stop(vm, VM_STOP_UNHANDLED, "MOV to CR%u is not emulated", q->cr);
     }
@@ -152,8 +175,8 @@ enum vcpu_action vm_handle_cr_access(struct vm *vm)
     case CR_ACCESS_MOV_TO_CR:
         a = mov_to_cr(vm, &q);
         break;
-    case CR_ACCESS_MOV_FROM_CR:          /* CR3-store or CR8-store exiting: not used here */
-        vm_gpr_write(vm, q.gpr, q.cr == 3 ? vmcs_readl(GUEST_CR3) : 0);
+    case CR_ACCESS_MOV_FROM_CR:          /* CR8-store exiting (CR3-store: chapter 07's start) */
+        vm_gpr_write(vm, q.gpr, q.cr == 3 ? vmcs_readl(GUEST_CR3) : q.cr == 8 ? guest_cr8(vm) : 0);
         a = VCPU_RESUME;
         break;
     case CR_ACCESS_CLTS:

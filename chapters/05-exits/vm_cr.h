@@ -14,6 +14,14 @@ struct vm_cr {
     bool ready;                  /* masks and shadows written (vm_cr_init) */
     uint64_t cr0_mask, cr4_mask; /* bits the hypervisor owns: a guest write that changes
                                     one of them exits; reads of them see the shadow */
+    uint64_t cr4_hidden;         /* CR4 bits of features CPUID hides from this guest (set
+                                    before vm_cr_init): owned, and setting one is #GP */
+    /* CR8 is the task priority, TPR[7:4] (SDM Vol. 3A, 10.8.6.1): kept here, or by a local
+     * APIC model that installs cr8_read/cr8_write (both or neither). */
+    uint64_t cr8;
+    uint64_t (*cr8_read)(struct vm *vm, void *ctx);
+    void (*cr8_write)(struct vm *vm, void *ctx, uint64_t value);
+    void *cr8_ctx;
     uint64_t cr0_writes, cr4_writes, refused;
     uint64_t last_guest_cr0, last_real_cr0;      /* the last MOV to CR0 handled */
     uint64_t last_guest_cr4, last_real_cr4;
@@ -22,7 +30,7 @@ struct vm_cr {
 /*
  * Masks and shadows from the guest state written so far: CR0 owns the bits VMX fixes
  * (IA32_VMX_CR0_FIXED0/1; PE and PG are the guest's under unrestricted guest), CR4 owns
- * VMXE, SMXE and every bit FIXED1 forbids. The shadows start as the guest's current
+ * VMXE, SMXE, cr4_hidden and every bit FIXED1 forbids. The shadows start as the guest's current
  * values with VMXE cleared. vm_run() calls it before the first entry.
  */
 void vm_cr_init(struct vm *vm);

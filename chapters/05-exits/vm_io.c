@@ -126,13 +126,22 @@ static uint64_t update_index(uint64_t old, uint64_t value, unsigned addr_size)
  * INS and OUTS: the exit tells the port, size and REP (qualification), the address size
  * and segment (VM-exit instruction information, 27.2.4, when IA32_VMX_BASIC[54] = 1);
  * the registers say where (RSI or RDI), how many (RCX) and which way (RFLAGS.DF).
- * Each element goes through the guest's page tables; a fault becomes the guest's #PF
- * with the registers at the faulting element, as a real CPU leaves them.
+ * Each element goes through the guest's page tables; a fault becomes the guest's #PF (a
+ * non-canonical address its #GP) with the registers at the faulting element, as a real
+ * CPU leaves them. The exit comes before the CPU checks the memory operand (SDM Vol. 3C,
+ * 25.1.1), so every such check is the hypervisor's to make.
  */
+/* A 64-bit linear address whose bits 63:47 are all equal (SDM Vol. 1, 3.3.7.1). */
+static bool canonical(uint64_t la)
+{
+    return (uint64_t)((int64_t)(la << 16) >> 16) == la;
+}
+
 static enum vcpu_action string_io(struct vm *vm, const struct io_qual *q)
 {
     struct io_string_info si;
     struct guest_regs *g = &vm->vcpu.regs;
+    bool long64 = vmcs_read32(GUEST_CS_AR_BYTES) & (1u << 13);
     vm->io.string++;
     if (!VMX_BASIC_INOUT(vm->vcpu.caps->basic) ||
         !io_string_info_decode(vmcs_read32(VMX_INSTRUCTION_INFO), &si))
@@ -147,6 +156,10 @@ static enum vcpu_action string_io(struct vm *vm, const struct io_qual *q)
         struct guest_walk w;
         uint64_t la = base + (*index & mask);
         int rc = 0;
+        if (long64 && !canonical(la)) {
+            vm_inject_gp(vm);            /* the CPU's check, before any access: #GP(0) */
+            break;
+        }
         if (!q->in)
             rc = vm_read_guest(vm, la, &a.value, q->size, &w);
         if (rc == 0 && port_access(vm, &a))

@@ -43,10 +43,16 @@ void vm_timer_cancel(struct vm *vm)
     vm->timer.deadline = 0;
 }
 
+/*
+ * At most one deadline per call: the callback may arm the next one already in the past (a
+ * guest's periodic timer faster than this code runs), and a loop here would then never end.
+ * A deadline still due makes the next entry exit at once (preemption timer 0), so every
+ * expiry still fires, one per exit, and the host gets its exit handlers in between.
+ */
 void vm_timer_poll(struct vm *vm)
 {
     uint64_t now;
-    while (vm->timer.deadline && (now = rdtsc()) >= vm->timer.deadline) {
+    if (vm->timer.deadline && (now = rdtsc()) >= vm->timer.deadline) {
         vm->timer.last_late = now - vm->timer.deadline;
         if (vm->timer.last_late > vm->timer.max_late)
             vm->timer.max_late = vm->timer.last_late;
@@ -61,13 +67,24 @@ void vm_timer_poll(struct vm *vm)
  * TSC ticks (IA32_VMX_MISC[4:0], A.6) while the guest runs, and exits (reason 52) at 0.
  * VM entry loads the value we write: the remaining time, rounded up, at each entry.
  */
+static void program_slice(struct vm *vm)
+{
+    struct vm_timer *t = &vm->timer;
+    uint64_t ticks = (t->slice + (1ull << t->rate) - 1) >> t->rate;
+    vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)ticks);
+    if (!t->pin_on)
+        set_pin_timer(vm, true);
+}
+
 void vm_timer_before_entry(struct vm *vm)
 {
     struct vm_timer *t = &vm->timer;
     if (t->backend != VM_TIMER_PREEMPTION)
         return;
     if (!t->deadline) {
-        if (t->pin_on)
+        if (t->slice)
+            program_slice(vm);           /* no deadline, but a time slice */
+        else if (t->pin_on)
             set_pin_timer(vm, false);
         return;
     }
@@ -82,6 +99,8 @@ void vm_timer_before_entry(struct vm *vm)
     if (!t->pin_on)
         set_pin_timer(vm, true);
     // END EXERCISE 05-9
+    if (t->slice && t->deadline > rdtsc() + t->slice)
+        program_slice(vm);               /* the time slice ends first */
 }
 
 /* A halted vCPU: the host sleeps until the deadline's callback raises an interrupt, in
@@ -92,6 +111,8 @@ bool vm_timer_wait(struct vm *vm)
         uint64_t now = rdtsc();
         if (!vm->timer.deadline)
             return false;
+        if (vm->timer.wait_limit && now >= vm->timer.wait_limit)
+            return false;                /* a deadline is armed, but the host stops waiting */
         if (now >= vm->timer.deadline)
             vm_timer_poll(vm);
         else if (host_timer()->running && vm->timer.deadline - now > host_timer()->period_tsc)

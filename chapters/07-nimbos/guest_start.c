@@ -98,6 +98,7 @@ static enum vcpu_action enable_paging(struct platform *p, uint64_t cr0)
         vmcs_write64(GUEST_PDPTR3, pdpte[3]);
     }
     shadow.active = false;
+    platform_mem_unmap_page(p, shadow.identity_gpa);     /* the identity map is done with */
     // BEGIN EXERCISE 07-6: the guest turns paging on
     // Instruction: Make the guest's values real: GUEST_CR3 = shadow.cr3, GUEST_CR4 =
     //   shadow.cr4 with IA32_VMX_CR4_FIXED0/1 applied, and CR4_GUEST_HOST_MASK back to chapter
@@ -154,7 +155,7 @@ static enum vcpu_action pm_cr_access(struct vm *vm)
         shadow.cr3 = vm_gpr_read(vm, q.gpr) & 0xffffffffu;
     } else if (q.type == CR_ACCESS_MOV_TO_CR && q.cr == 4) {
         uint64_t v = vm_gpr_read(vm, q.gpr);
-        if ((v & ~vm->vcpu.caps->cr4_fixed1) || v >> 32 || (v & (CR4_VMXE | CR4_SMXE)))
+        if ((v & ~vm->vcpu.caps->cr4_fixed1) || v >> 32 || (v & (CR4_VMXE | CR4_SMXE | vm->cr.cr4_hidden)))
             return gp(vm);
         shadow.cr4 = v;
         vmcs_writel(CR4_READ_SHADOW, v);

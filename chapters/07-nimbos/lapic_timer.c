@@ -24,13 +24,26 @@ void lapic_timer_reset(struct lapic *a)
     a->start = a->deadline = a->period_tsc = 0;
 }
 
+/*
+ * A periodic timer's period, at least LAPIC_MIN_PERIOD_US of guest time. A CPU would fire
+ * every few nanoseconds if asked; each expiry here costs a VM exit, so a guest asking for
+ * that would get no time left to run (Linux's KVM clamps the same way, min_timer_period_us).
+ */
+#define LAPIC_MIN_PERIOD_US 200
+
+static uint64_t period_of(const struct lapic *a)
+{
+    uint64_t p = a->tmict ? counts_to_tsc(a, a->tmict) : 0, min = a->clock->tsc_hz / (1000000 / LAPIC_MIN_PERIOD_US);
+    return p && p < min ? min : p;
+}
+
 /* Count down from count at TSC now; count 0 stops the timer. */
 static void start_counting(struct lapic *a, uint32_t count, uint64_t now)
 {
     a->count0 = count;
     a->start = now;
     a->deadline = count ? now + counts_to_tsc(a, count) : 0;
-    a->period_tsc = a->tmict ? counts_to_tsc(a, a->tmict) : 0;
+    a->period_tsc = period_of(a);
 }
 
 /*
@@ -90,6 +103,6 @@ void lapic_timer_write(struct lapic *a, uint32_t reg, uint32_t value, uint64_t n
         if (a->deadline)
             start_counting(a, current, now);
         else
-            a->period_tsc = a->tmict ? counts_to_tsc(a, a->tmict) : 0;
+            a->period_tsc = period_of(a);
     }
 }

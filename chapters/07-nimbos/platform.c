@@ -129,6 +129,7 @@ int platform_create(struct platform *p, const struct vmx_caps *caps,
         return -1;
     }
     p->vm.user = p;
+    p->vm.cr.cr4_hidden = CR4_OSXSAVE;   /* CPUID hides XSAVE (cpuid_filter): no OSXSAVE either */
     p->unrestricted = p->vm.vcpu.controls.proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST;
     struct cpuid_regs ext = cpuid(0x80000001, 0);
     p->pages_1g = ext.edx & CPUID_80000001_EDX_1G;

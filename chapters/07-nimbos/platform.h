@@ -105,6 +105,7 @@ int platform_mem_init(struct platform *p, char *why, size_t why_size);
 void platform_mem_destroy(struct platform *p);
 /* Map one hypervisor page at guest-physical gpa (outside RAM), read-only. */
 int platform_mem_map_page(struct platform *p, uint64_t gpa, void *page, char *why, size_t why_size);
+void platform_mem_unmap_page(struct platform *p, uint64_t gpa);
 /* tsc.c: the TSC rate measured against the PIT (8254), in kHz. */
 uint64_t tsc_measure_khz(void);
 

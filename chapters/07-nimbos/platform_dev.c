@@ -206,6 +206,21 @@ static void irq_accept(struct vm *vm, void *ctx, int vector)
 
 static const struct vm_irq_ops lapic_irq_ops = {irq_pending, irq_accept};
 
+/* CR8 is the local APIC's TPR[7:4] (SDM Vol. 3A, 10.8.6.1): the model's, not the host's. */
+static uint64_t cr8_read(struct vm *vm, void *ctx)
+{
+    (void)vm;
+    return ((struct platform *)ctx)->lapic.tpr >> 4;
+}
+
+static void cr8_write(struct vm *vm, void *ctx, uint64_t value)
+{
+    struct platform *p = ctx;
+    (void)vm;
+    p->lapic.tpr = (uint32_t)value << 4;
+    platform_lapic_rearm(p);
+}
+
 void platform_devices_init(struct platform *p)
 {
     uart_init(&p->uart, uart_to_host, p);
@@ -215,6 +230,7 @@ void platform_devices_init(struct platform *p)
     p->lapic.phys_bits = cpu_phys_addr_bits();
     hpet_init(&p->hpet, &p->clock);
     p->at_line_start = true;
+    p->vm.cr.cr8_read = cr8_read, p->vm.cr.cr8_write = cr8_write, p->vm.cr.cr8_ctx = p;
 }
 
 /* Every device on its ports and MSRs (the MMIO pages: platform_mem.c). */

@@ -1,6 +1,7 @@
 /* platform_mem.c: the guest-physical address space on chapter 06's memory map: RAM behind EPT, the
  * xAPIC and HPET pages as MMIO regions, and the AND/OR/TEST accesses chapter 06 does not decode. */
 #include "alu_decode.h"
+#include "ept_vmx.h"
 #include "exit_qual.h"
 #include "kernel.h"
 #include "mm.h"
@@ -190,7 +191,9 @@ int platform_mem_init(struct platform *p, char *why, size_t why_size)
  * The identity map's page (guest_start.c), just above the RAM the guest is told about.
  * It is mapped like RAM, writable: with EPT accessed/dirty flags on, the CPU's own reads
  * of guest paging structures count as writes (SDM Vol. 3C, 28.2.4), so a read-only page
- * would fault on the first walk. A guest that writes it only spoils its own start-up.
+ * would fault on the first walk. A guest that writes it only spoils its own start-up, and
+ * platform_mem_unmap_page() takes it away when the start-up ends (the guest's map then has
+ * nothing above its RAM, as documented; tests/hostile found it still there).
  */
 int platform_mem_map_page(struct platform *p, uint64_t gpa, void *page, char *why, size_t why_size)
 {
@@ -199,6 +202,29 @@ int platform_mem_map_page(struct platform *p, uint64_t gpa, void *page, char *wh
         return -1;
     }
     return 0;
+}
+
+/* Undo platform_mem_map_page(): the EPT entry cleared, the CPU's cached translations for
+ * this EPT dropped (INVEPT, SDM Vol. 3C, 28.3.3), the region gone from chapter 06's list. */
+void platform_mem_unmap_page(struct platform *p, uint64_t gpa)
+{
+    struct guest_memory *m = &p->mem;
+    struct ept_lookup l;
+    if (ept_lookup(&m->ept, gpa, &l) && l.level == 1)
+        *l.entry = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        if (m->r[i].gpa == gpa && m->r[i].size == PAGE_SIZE && m->r[i].kind == GMEM_RAM) {
+            for (unsigned j = i + 1; j < m->n; j++)
+                m->r[j - 1] = m->r[j];
+            m->n--;
+            break;
+        }
+    }
+    const struct ept_caps *c = &m->ept.caps;
+    if (c->invept_single)
+        (void)invept(VMX_EPT_EXTENT_CONTEXT, ept_pointer(&m->ept));
+    else if (c->invept_all)
+        (void)invept(VMX_EPT_EXTENT_GLOBAL, 0);
 }
 
 void platform_mem_destroy(struct platform *p)

@@ -85,6 +85,20 @@ class JudgeTest(unittest.TestCase):
         self.assertEqual(statuses(res)["basic"], "fail")
         self.assertEqual(statuses(res)["boot"], "pass")
 
+    def test_nonce_compared_as_printed(self):
+        # Found by tests/fuzz/fuzz_checkpoints.py: an all-zero nonce became the number 0.
+        log = "@ckpt basic nonce=0000000000000000 revision=0x2b\n@end nonce=0000000000000000 status=0\n"
+        res = checkpoints.judge(self.ch, self.run, INTEL, "0000000000000000", run(log))
+        self.assertEqual(statuses(res)["boot"], "pass")
+        self.assertEqual(statuses(res)["basic"], "pass")
+
+    def test_fields_are_whole_words(self):
+        # Found by the fuzzer: "x(status=0" counted as status=0.
+        log = "@ckpt basic nonce=N revision=0x2b\n@end nonce=N garbage(status=0\n"
+        res = checkpoints.judge(self.ch, self.run, INTEL, "N", run(log))
+        self.assertEqual(statuses(res)["boot"], "fail")
+        self.assertEqual(checkpoints.parse_log("@ckpt x nonce=N a=1 b(c=2 d=x=y")[0][3], {"a": 1, "d": "x=y"})
+
     def test_timeout_and_missing(self):
         res = checkpoints.judge(self.ch, self.run, INTEL, "N", run("@ckpt vendor nonce=N vendor=GenuineIntel\n", "timeout"))
         self.assertEqual(statuses(res)["boot"], "fail")
