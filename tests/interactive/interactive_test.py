@@ -48,6 +48,12 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--guest", required=True)
     args = ap.parse_args()
+    try:                                 # a container without /dev/pts has no terminal to offer
+        for fd in os.openpty():
+            os.close(fd)
+    except OSError as e:
+        print("TAP version 13\n1..0 # SKIP no pseudo-terminal on this machine (%s): mount devpts" % e)
+        return 0
     checks = []
     out, rc = session(args.kernel, args.guest, [(b">> ", b"hello\r"), (b"exited with code 0", b""),
                                                 (b">> ", b"exit\r")])
