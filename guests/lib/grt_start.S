@@ -1,5 +1,7 @@
 /* grt_start.S: a test guest's first bytes: the image header the hypervisor reads, the entry
  * point, and the 256 interrupt entry stubs that build a struct grt_frame. */
+#include "trap_asm.h"
+
 #define GUEST_IMAGE_MAGIC 0x54534748
 #define STACK_SIZE 16384
 
@@ -24,7 +26,7 @@ _start:
 .macro grt_stub v
     .p2align 4
 grt_stub_\v:
-    .if !((\v == 8) || ((\v >= 10) && (\v <= 14)) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30))
+    .if !HAS_ERROR_CODE(\v)
     pushq $0
     .endif
     pushq $\v
@@ -38,38 +40,10 @@ grt_stub_\v:
 
 grt_common:
     cld
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     movq %rsp, %rdi
     call grt_trap
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $16, %rsp
     iretq
 
